@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { isBrushtalkError } from '../src/errors.ts';
+import type { Logger } from '../src/log.ts';
+import type { JobEvent, JobProcessor, JobQueue, JobRecord, JobSpec, WorkerHandle } from '../src/jobs/queue.ts';
+import * as repo from './jobs.ts';
+import type { Db } from './open.ts';
+
+export interface SqliteQueueOptions {
+  leaseMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  pollMs: number;
+  log: Logger;
+}
+
+function toRecord(row: repo.JobRow): JobRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    conversationId: row.conversationId,
+    state: row.state,
+    attempts: row.attempts,
+    maxAttempts: row.maxAttempts,
+    progress: row.progress,
+    payload: row.payload,
+    result: row.result ?? null,
+    error: row.error ?? null,
+    ref: row.ref,
+  };
+}
+
+/**
+ * The embedded queue: the jobs table in the service's SQLite file. Claims are atomic, a running job holds
+ * a lease renewed by a heartbeat, and a job whose worker died is claimed again once its lease runs out
+ * (also by a process started later). Events reach listeners in this process.
+ */
+export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQueue {
+  const listeners = new Set<(event: JobEvent) => void>();
+  const running = new Map<string, AbortController>();
+  const wakers = new Set<() => void>();
+  const emit = (event: JobEvent) => {
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        options.log.error({ err: error, jobId: event.job.id }, 'job event listener failed');
+      }
+    }
+  };
+  const record = (id: string) => {
+    const row = repo.getJob(db, id);
+    return row ? toRecord(row) : null;
+  };
+
+  async function runOne(row: repo.JobRow, workerId: string, processor: JobProcessor, stopping: AbortSignal): Promise<void> {
+    const log = options.log.child({ ref: row.ref, jobId: row.id, attempt: row.attempts });
+    if (row.attempts > row.maxAttempts) {
+      repo.failAbandoned(db, row.id);
+      log.warn('job abandoned: its worker died on every attempt');
+      emit({ type: 'failed', job: record(row.id)!, willRetry: false });
+      return;
+    }
+    const controller = new AbortController();
+    running.set(row.id, controller);
+    const onStop = () => controller.abort(stopping.reason);
+    stopping.addEventListener('abort', onStop, { once: true });
+    // Renew the lease well before it runs out; losing it (cancelled, or reclaimed) aborts the work.
+    const heartbeat = setInterval(() => {
+      if (!repo.renewLease(db, row.id, workerId, options.leaseMs)) controller.abort(new Error('lease lost'));
+    }, Math.max(50, Math.floor(options.leaseMs / 3)));
+    let lastProgress = -1;
+    try {
+      log.info('job started');
+      const result = await processor({
+        job: toRecord(row),
+        signal: controller.signal,
+        progress(fraction) {
+          const clamped = Math.min(1, Math.max(0, fraction));
+          if (clamped - lastProgress < 0.01 && clamped < 1) return;
+          lastProgress = clamped;
+          if (repo.setProgress(db, row.id, workerId, clamped)) emit({ type: 'progress', job: record(row.id)!, fraction: clamped });
+        },
+      });
+      if (repo.completeJob(db, row.id, workerId, result)) {
+        log.info('job done');
+        emit({ type: 'done', job: record(row.id)! });
+      }
+    } catch (error) {
+      const current = repo.getJob(db, row.id);
+      if (current?.state === 'cancelled') {
+        log.info('job cancelled');
+        emit({ type: 'cancelled', job: toRecord(current) });
+        return;
+      }
+      if (stopping.aborted) return; // shutting down: the lease runs out and the job is claimed again
+      const retryable = isBrushtalkError(error) ? error.retryable : true;
+      const canRetry = retryable && row.attempts < row.maxAttempts;
+      const retryAt = canRetry ? Date.now() + options.retryBaseMs * 2 ** (row.attempts - 1) : null;
+      const detail = isBrushtalkError(error)
+        ? { code: error.code, message: error.userMessage }
+        : { code: 'internal', message: 'The edit failed on our side.' };
+      log.error({ err: error, retryAt }, 'job failed');
+      if (repo.failJob(db, row.id, workerId, detail, retryAt)) emit({ type: 'failed', job: record(row.id)!, willRetry: canRetry });
+    } finally {
+      clearInterval(heartbeat);
+      running.delete(row.id);
+      stopping.removeEventListener('abort', onStop);
+    }
+  }
+
+  return {
+    async enqueue(spec: JobSpec) {
+      repo.insertJob(db, { ...spec, maxAttempts: options.maxAttempts });
+      for (const wake of wakers) wake();
+    },
+    run(processor, { concurrency = 1 } = {}): WorkerHandle {
+      const stopping = new AbortController();
+      const loops = Array.from({ length: concurrency }, async () => {
+        const workerId = `${process.pid}:${randomUUID()}`;
+        while (!stopping.signal.aborted) {
+          const row = repo.claimJob(db, workerId, options.leaseMs);
+          if (row) {
+            await runOne(row, workerId, processor, stopping.signal);
+            continue;
+          }
+          // Sleep until the poll interval passes or someone enqueues.
+          const nap = new AbortController();
+          const wake = () => nap.abort();
+          wakers.add(wake);
+          stopping.signal.addEventListener('abort', wake, { once: true });
+          await delay(options.pollMs, undefined, { signal: nap.signal }).catch(() => undefined);
+          wakers.delete(wake);
+          stopping.signal.removeEventListener('abort', wake);
+        }
+      });
+      return {
+        async stop() {
+          stopping.abort(new Error('worker stopping'));
+          await Promise.all(loops);
+        },
+      };
+    },
+    on(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    wake() {
+      for (const wake of wakers) wake();
+    },
+    async cancel(jobId) {
+      const before = repo.getJob(db, jobId);
+      if (!before || !repo.cancelJob(db, jobId)) return false;
+      if (before.state === 'queued') {
+        emit({ type: 'cancelled', job: record(jobId)! });
+      } else {
+        // Running here: stop it now (the worker emits the event). Running in another process: its next
+        // heartbeat finds the job is no longer its own and stops it there.
+        running.get(jobId)?.abort(new Error('cancelled'));
+      }
+      return true;
+    },
+    async get(jobId) {
+      return record(jobId);
+    },
+    async activeJobs(conversationId) {
+      return repo.jobsOfConversation(db, conversationId, ['queued', 'running']).map(toRecord);
+    },
+    async close() {
+      listeners.clear();
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { DbLike } from './open.ts';
+import { jobs } from './schema.ts';
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+export type JobRow = typeof jobs.$inferSelect;
+
+export interface NewJob {
+  id: string;
+  kind: string;
+  conversationId: string | null;
+  payload: Record<string, unknown>;
+  maxAttempts: number;
+  ref: string;
+}
+
+export function insertJob(db: DbLike, job: NewJob, now = Date.now()): void {
+  db.insert(jobs)
+    .values({ ...job, state: 'queued', attempts: 0, runAfter: now, progress: 0, createdAt: now, updatedAt: now })
+    .run();
+}
+
+export function getJob(db: DbLike, id: string): JobRow | null {
+  return db.select().from(jobs).where(eq(jobs.id, id)).get() ?? null;
+}
+
+/**
+ * Claim the oldest runnable job in one UPDATE statement (atomic in SQLite, so two workers never get the
+ * same job): a queued job whose retry time has come, or a running job whose lease ran out because its
+ * worker died. The claim counts an attempt and takes a lease the worker must keep renewing.
+ */
+export function claimJob(db: DbLike, workerId: string, leaseMs: number, now = Date.now()): JobRow | null {
+  const claimed = db.get<{ id: string } | undefined>(sql`
+    UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_id = ${workerId},
+      lease_until = ${now + leaseMs}, updated_at = ${now}
+    WHERE id = (
+      SELECT id FROM jobs
+      WHERE (state = 'queued' AND run_after <= ${now}) OR (state = 'running' AND lease_until < ${now})
+      ORDER BY run_after, created_at LIMIT 1)
+    RETURNING id`);
+  return claimed ? getJob(db, claimed.id) : null;
+}
+
+function owned(id: string, workerId: string) {
+  return and(eq(jobs.id, id), eq(jobs.workerId, workerId), eq(jobs.state, 'running'));
+}
+
+/** Extend the lease; false when the job is no longer ours (cancelled, or reclaimed after we stalled). */
+export function renewLease(db: DbLike, id: string, workerId: string, leaseMs: number, now = Date.now()): boolean {
+  return db.update(jobs).set({ leaseUntil: now + leaseMs, updatedAt: now }).where(owned(id, workerId)).run().changes === 1;
+}
+
+export function setProgress(db: DbLike, id: string, workerId: string, progress: number, now = Date.now()): boolean {
+  return db.update(jobs).set({ progress, updatedAt: now }).where(owned(id, workerId)).run().changes === 1;
+}
+
+export function completeJob(db: DbLike, id: string, workerId: string, result: Record<string, unknown>, now = Date.now()): boolean {
+  return db
+    .update(jobs)
+    .set({ state: 'done', result, progress: 1, leaseUntil: null, error: null, updatedAt: now })
+    .where(owned(id, workerId))
+    .run().changes === 1;
+}
+
+/** Fail for good, or (retryAt given) go back to the queue to be tried again at that time. */
+export function failJob(
+  db: DbLike,
+  id: string,
+  workerId: string,
+  error: { code: string; message: string },
+  retryAt: number | null,
+  now = Date.now(),
+): boolean {
+  const next = retryAt === null ? { state: 'failed' as const } : { state: 'queued' as const, runAfter: retryAt };
+  return db
+    .update(jobs)
+    .set({ ...next, error, leaseUntil: null, workerId: null, updatedAt: now })
+    .where(owned(id, workerId))
+    .run().changes === 1;
+}
+
+/** A job whose worker died too often: its lease ran out with no attempts left. */
+export function failAbandoned(db: DbLike, id: string, now = Date.now()): void {
+  db.update(jobs)
+    .set({ state: 'failed', error: { code: 'engine.failed', message: 'The worker stopped while running this edit, too many times.' }, leaseUntil: null, updatedAt: now })
+    .where(eq(jobs.id, id))
+    .run();
+}
+
+/** Cancel a job that has not finished; true when something was cancelled. */
+export function cancelJob(db: DbLike, id: string, now = Date.now()): boolean {
+  return db
+    .update(jobs)
+    .set({ state: 'cancelled', leaseUntil: null, updatedAt: now })
+    .where(and(eq(jobs.id, id), inArray(jobs.state, ['queued', 'running'])))
+    .run().changes === 1;
+}
+
+export function jobsOfConversation(db: DbLike, conversationId: string, states: JobState[]): JobRow[] {
+  return db.select().from(jobs).where(and(eq(jobs.conversationId, conversationId), inArray(jobs.state, states))).all();
+}

@@ -1,0 +1,99 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/** Content-addressed image files: the row holds metadata, the bytes live under DATA_DIR/blobs/<sha256>. */
+export const blobs = sqliteTable('blobs', {
+  id: text('id').primaryKey(), // sha256 hex of the bytes
+  kind: text('kind', { enum: ['image', 'mask', 'preview'] }).notNull(),
+  mime: text('mime').notNull(),
+  bytes: integer('bytes').notNull(),
+  width: integer('width').notNull(),
+  height: integer('height').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** One edit session per conversation (a Discord thread, a Slack thread, a studio tab, a named CLI session). */
+export const conversations = sqliteTable(
+  'conversations',
+  {
+    id: text('id').primaryKey(),
+    platform: text('platform').notNull(),
+    scope: text('scope').notNull(),
+    channelId: text('channel_id').notNull(),
+    threadId: text('thread_id').notNull().default(''),
+    ownerId: text('owner_id').notNull(),
+    headVersionId: text('head_version_id'),
+    undoStack: text('undo_stack', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+    redoStack: text('redo_stack', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+    /** Optimistic concurrency: every save bumps it and must see the value it loaded. */
+    rev: integer('rev').notNull().default(0),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('conversations_ref').on(t.platform, t.scope, t.channelId, t.threadId)],
+);
+
+/** The edit graph: every step (new image, mask change, caption, params, result) is a version. */
+export const versions = sqliteTable(
+  'versions',
+  {
+    id: text('id').primaryKey(),
+    conversationId: text('conversation_id').notNull().references(() => conversations.id, { onDelete: 'cascade' }),
+    number: integer('number').notNull(),
+    parentId: text('parent_id'),
+    kind: text('kind', { enum: ['source', 'mask', 'caption', 'params', 'result'] }).notNull(),
+    note: text('note').notNull().default(''),
+    imageId: text('image_id').notNull().references(() => blobs.id),
+    maskId: text('mask_id').references(() => blobs.id),
+    maskCoverage: real('mask_coverage').notNull().default(0),
+    caption: text('caption'),
+    editType: text('edit_type'),
+    object: text('object'),
+    params: text('params', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    engine: text('engine'),
+    metrics: text('metrics', { mode: 'json' }).$type<Record<string, unknown>>(),
+    previewId: text('preview_id').references(() => blobs.id),
+    /** The job that produced a result version; unique so a re-delivered job can never add it twice. */
+    jobId: text('job_id'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('versions_number').on(t.conversationId, t.number),
+    uniqueIndex('versions_job').on(t.jobId),
+    index('versions_parent').on(t.parentId),
+  ],
+);
+
+export const jobs = sqliteTable(
+  'jobs',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').notNull(),
+    conversationId: text('conversation_id').references(() => conversations.id, { onDelete: 'cascade' }),
+    state: text('state', { enum: ['queued', 'running', 'done', 'failed', 'cancelled'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull(),
+    runAfter: integer('run_after').notNull(),
+    leaseUntil: integer('lease_until'),
+    workerId: text('worker_id'),
+    payload: text('payload', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    result: text('result', { mode: 'json' }).$type<Record<string, unknown>>(),
+    error: text('error', { mode: 'json' }).$type<{ code: string; message: string }>(),
+    progress: real('progress').notNull().default(0),
+    ref: text('ref').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('jobs_claim').on(t.state, t.runAfter)],
+);
+
+/** Platform events already handled (Slack retries, Discord re-deliveries, double-clicks). */
+export const seenEvents = sqliteTable(
+  'seen_events',
+  {
+    platform: text('platform').notNull(),
+    eventId: text('event_id').notNull(),
+    seenAt: integer('seen_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.platform, t.eventId] })],
+);

@@ -1,0 +1,15 @@
+import type { JobSpec } from '../src/jobs/queue.ts';
+import type { SessionStore } from '../src/store.ts';
+import type { Db } from './open.ts';
+import { markSeen } from './seen.ts';
+import { loadSessionById, loadSessionByRef, saveSession } from './sessions.ts';
+
+/** The SessionStore the core uses, over the SQLite file. */
+export function createSessionStore(db: Db, maxAttempts: number): SessionStore {
+  return {
+    loadByRef: (ref) => loadSessionByRef(db, ref),
+    loadById: (id) => loadSessionById(db, id),
+    save: (session, jobs: JobSpec[] = []) => saveSession(db, session, jobs.map((job) => ({ ...job, maxAttempts }))),
+    markSeen: (platform, eventId) => markSeen(db, platform, eventId),
+  };
+}

@@ -1,0 +1,77 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { createBlobStore } from '../db/blobs.ts';
+import { createSqliteJobQueue } from '../db/job-queue.ts';
+import { openDatabase, type Database_ } from '../db/open.ts';
+import { createSessionStore } from '../db/store.ts';
+import type { Config } from './config.ts';
+import type { ChatAdapter, ConversationRef, Core } from './contracts.ts';
+import { createEditProcessor } from './edit/run-edit.ts';
+import { createClassicalEngine } from './engines/classical.ts';
+import type { InpaintEngine } from './engines/engine.ts';
+import type { JobQueue, WorkerHandle } from './jobs/queue.ts';
+import type { Logger } from './log.ts';
+import type { BlobStore, SessionStore } from './store.ts';
+import { startResultDelivery } from './turn/deliver.ts';
+import { createTurnHandler } from './turn/turn.ts';
+
+export interface AppOptions {
+  config: Config;
+  log: Logger;
+  /** Defaults to the engine the installed weights allow (today: the classical engine). */
+  engine?: InpaintEngine;
+}
+
+/** The embedded service: one SQLite file, an in-process worker, and whatever adapters are attached. */
+export interface App {
+  core: Core;
+  sessions: SessionStore;
+  blobs: BlobStore;
+  queue: JobQueue;
+  engine: InpaintEngine;
+  database: Database_;
+  attach(adapter: ChatAdapter): void;
+  startWorker(): void;
+  close(): Promise<void>;
+}
+
+export function createApp({ config, log, engine = createClassicalEngine() }: AppOptions): App {
+  const database = openDatabase(config.databasePath);
+  const sessions = createSessionStore(database.db, config.jobs.maxAttempts);
+  const blobs = createBlobStore(database.db, config.blobDir);
+  const queue = createSqliteJobQueue(database.db, { ...config.jobs, log });
+  const adapters = new Map<string, ChatAdapter>();
+  const delivery = startResultDelivery({ queue, sessions, blobs, log, replyTo: (ref) => adapters.get(ref.platform)?.replyTo(ref) ?? null });
+  const handleTurn = createTurnHandler({ sessions, blobs, queue, log, limits: config.limits, engine });
+  let worker: WorkerHandle | null = null;
+
+  async function settled(ref: ConversationRef): Promise<void> {
+    const session = sessions.loadByRef(ref);
+    if (!session) return;
+    // Job events arrive in this process when the worker runs here; polling also covers a worker elsewhere.
+    while ((await queue.activeJobs(session.id)).length > 0) await delay(50);
+    await delivery.flush();
+  }
+
+  return {
+    core: { handleTurn, settled },
+    sessions,
+    blobs,
+    queue,
+    engine,
+    database,
+    attach(adapter) {
+      adapters.set(adapter.platform, adapter);
+    },
+    startWorker() {
+      worker ??= queue.run(createEditProcessor({ sessions, blobs, engine, limits: config.limits, log }), { concurrency: config.jobs.concurrency });
+    },
+    async close() {
+      await worker?.stop();
+      await delivery.flush();
+      delivery.stop();
+      await engine.close();
+      await queue.close();
+      database.close();
+    },
+  };
+}

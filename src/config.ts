@@ -1,0 +1,63 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { BrushtalkError } from './errors.ts';
+
+/**
+ * The only module that reads process.env. Everything has an embedded default so `npm start` works on a
+ * clean clone; a bad value fails fast and names the variable.
+ */
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const schema = z.object({
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_PATH: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MAX_INPUT_BYTES: integer(1024, 1024 ** 3).default(25 * 1024 * 1024),
+  MAX_INPUT_MEGAPIXELS: z.coerce.number().positive().max(268).default(40),
+  JOB_LEASE_MS: integer(200, 3_600_000).default(30_000),
+  JOB_MAX_ATTEMPTS: integer(1, 20).default(3),
+  JOB_RETRY_BASE_MS: integer(0, 600_000).default(2_000),
+  WORKER_CONCURRENCY: integer(1, 16).default(1),
+  WORKER_POLL_MS: integer(10, 60_000).default(250),
+});
+
+export interface Config {
+  dataDir: string;
+  databasePath: string;
+  blobDir: string;
+  outDir: string;
+  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  limits: { maxBytes: number; maxPixels: number };
+  jobs: { leaseMs: number; maxAttempts: number; retryBaseMs: number; concurrency: number; pollMs: number };
+}
+
+export type Environment = Record<string, string | undefined>;
+
+/** Read the configuration; `defaults` fill in what the environment leaves unset (the CLI quietens logs). */
+export function loadConfig(env: Environment = process.env, defaults: Environment = {}): Config {
+  const merged: Environment = { ...defaults };
+  for (const [key, value] of Object.entries(env)) if (value !== undefined && value !== '') merged[key] = value;
+  const parsed = schema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue.path[0] ?? 'environment');
+    throw new BrushtalkError('config.invalid', `Configuration error: ${name} ${issue.message} (got ${JSON.stringify(merged[name])}).`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    dataDir,
+    databasePath: path.resolve(e.DATABASE_PATH ?? path.join(dataDir, 'brushtalk.db')),
+    blobDir: path.join(dataDir, 'blobs'),
+    outDir: path.join(dataDir, 'out'),
+    logLevel: e.LOG_LEVEL,
+    limits: { maxBytes: e.MAX_INPUT_BYTES, maxPixels: Math.round(e.MAX_INPUT_MEGAPIXELS * 1_000_000) },
+    jobs: {
+      leaseMs: e.JOB_LEASE_MS,
+      maxAttempts: e.JOB_MAX_ATTEMPTS,
+      retryBaseMs: e.JOB_RETRY_BASE_MS,
+      concurrency: e.WORKER_CONCURRENCY,
+      pollMs: e.WORKER_POLL_MS,
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import type { Mask, RgbImage } from '../images/raster.ts';
+
+/** What every inpainting engine gets: the picture at engine size and the hole to fill (1 = hole). */
+export interface InpaintRequest {
+  image: RgbImage;
+  hole: Mask;
+  /** Target caption: what the image shows after the edit. Classical engines ignore it. */
+  caption: string;
+  seed: number;
+  steps: number;
+  guidance: number;
+  /** BrushNet conditioning scale, 0..1.1. */
+  strength: number;
+}
+
+export interface InpaintResult {
+  /** Generated picture, same size as the request's image. Blending with the original happens after. */
+  image: RgbImage;
+  /** Engine-specific facts worth keeping in the version's metrics (timings, iterations). */
+  info: Record<string, number | string>;
+}
+
+/** Fraction done, 0..1, and optionally a preview at engine size. */
+export type ProgressListener = (fraction: number, preview?: RgbImage) => void;
+
+export interface InpaintEngine {
+  readonly name: string;
+  /** False for engines that can only fill from surroundings (they cannot add a hat). */
+  readonly generative: boolean;
+  inpaint(request: InpaintRequest, signal: AbortSignal, onProgress: ProgressListener): Promise<InpaintResult>;
+  close(): Promise<void>;
+}

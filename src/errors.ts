@@ -1,0 +1,57 @@
+/**
+ * Errors that reach users. Every error carries a stable code (for logs, tests and docs) and a message
+ * worded for the person in the chat. Stack traces never reach users; the reply shows a reference id
+ * that finds the full log line.
+ */
+export type ErrorCode =
+  | 'image.too_large'
+  | 'image.too_many_pixels'
+  | 'image.empty'
+  | 'image.unsupported_format'
+  | 'image.corrupt'
+  | 'image.heic_unsupported'
+  | 'mask.empty'
+  | 'mask.missing'
+  | 'mask.bad_size'
+  | 'command.unknown'
+  | 'command.bad_arguments'
+  | 'session.no_image'
+  | 'session.nothing_to_undo'
+  | 'session.nothing_to_redo'
+  | 'session.unknown_version'
+  | 'session.conflict'
+  | 'session.not_found'
+  | 'session.job_pending'
+  | 'params.invalid'
+  | 'engine.failed'
+  | 'engine.cancelled'
+  | 'engine.unavailable'
+  | 'job.not_found'
+  | 'config.invalid'
+  | 'internal';
+
+export class BrushtalkError extends Error {
+  readonly code: ErrorCode;
+  /** Message shown to the user as is. */
+  readonly userMessage: string;
+  /** Whether a job that failed with this error may be tried again. */
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, userMessage: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+    super(userMessage, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BrushtalkError';
+    this.code = code;
+    this.userMessage = userMessage;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+export function isBrushtalkError(value: unknown): value is BrushtalkError {
+  return value instanceof BrushtalkError;
+}
+
+/** The words a user sees for any error: a worded message for ours, a generic one otherwise, always with the reference. */
+export function userFacingMessage(error: unknown, ref: string): string {
+  if (isBrushtalkError(error)) return `${error.userMessage} (ref ${ref})`;
+  return `Something went wrong on our side. The reference ${ref} finds the details in the logs.`;
+}

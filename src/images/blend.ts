@@ -1,0 +1,147 @@
+/**
+ * Pixel-space blending of a generated image back into the original (design §3.3, "Blending"): BrushNet's
+ * feathered paste, b = GaussianBlur(hole, 21×21, σ 3.5, reflect-101), m = 1 − (1 − hole)(1 − b),
+ * out = orig·(1 − m) + gen·m. Inside the hole m = 1, so the generation is copied; more than 10 px
+ * (Chebyshev) from every hole pixel the kernel sees no hole, so m = 0 and the original is copied bit for
+ * bit. BrushEdit's m = 0.5 + 0.5·b variant is deliberately not offered: it leaks half of the generation
+ * into the whole background.
+ */
+import type { Mask, RgbImage } from './raster.ts';
+import { createRgb } from './raster.ts';
+import { maskBounds } from './mask-ops.ts';
+
+export const FEATHER_KERNEL_SIZE = 21;
+export const FEATHER_SIGMA = 3.5;
+/** Half the kernel: the feather ring's reach in pixels. */
+export const FEATHER_RADIUS = (FEATHER_KERNEL_SIZE - 1) / 2;
+
+/** Normalised 1-D Gaussian taps, computed like OpenCV's getGaussianKernel for an explicit sigma. */
+export function gaussianKernel(size: number, sigma: number): Float64Array {
+  if (!Number.isInteger(size) || size < 1 || size % 2 === 0) throw new RangeError(`kernel size must be odd, got ${size}`);
+  const k = new Float64Array(size);
+  const c = (size - 1) / 2;
+  let sum = 0;
+  for (let i = 0; i < size; i++) {
+    k[i] = Math.exp(-((i - c) * (i - c)) / (2 * sigma * sigma));
+    sum += k[i];
+  }
+  for (let i = 0; i < size; i++) k[i] /= sum;
+  return k;
+}
+
+/**
+ * OpenCV BORDER_REFLECT_101 ("gfedcb|abcdefgh|gfedcba"): mirror without repeating the edge pixel. Loops for
+ * images narrower than the kernel, exactly as cv::borderInterpolate does; a 1-pixel axis maps to 0.
+ */
+export function reflect101(i: number, n: number): number {
+  if (n === 1) return 0;
+  while (i < 0 || i >= n) {
+    if (i < 0) i = -i;
+    else i = 2 * n - 2 - i;
+  }
+  return i;
+}
+
+const KERNEL = gaussianKernel(FEATHER_KERNEL_SIZE, FEATHER_SIGMA);
+const KC = KERNEL[FEATHER_RADIUS];
+
+/**
+ * Per-pixel paste weight m in [0, 1] (1 = take the generated pixel). Separable 21-tap blur, evaluated only
+ * within 10 px of the hole's bounding box because everything further out is exactly 0 (a reflected tap
+ * always lands inside the 21×21 window, so reflection cannot carry hole in from farther away).
+ */
+export function featherWeights(hole: Mask): Float32Array {
+  const { width: w, height: h, data } = hole;
+  const m = new Float32Array(w * h);
+  const bounds = maskBounds(hole);
+  if (!bounds) return m;
+  const r = FEATHER_RADIUS;
+  const taps = FEATHER_KERNEL_SIZE;
+  const hy0 = bounds.y;
+  const hy1 = bounds.y + bounds.h - 1;
+  const cx0 = Math.max(0, bounds.x - r);
+  const cx1 = Math.min(w - 1, bounds.x + bounds.w - 1 + r);
+  const cy0 = Math.max(0, hy0 - r);
+  const cy1 = Math.min(h - 1, hy1 + r);
+
+  // Horizontal pass over the rows that contain hole; all other rows blur to exactly 0.
+  const tmp = new Float32Array((hy1 - hy0 + 1) * w); // only the hole's rows, offset by hy0
+  const padded = new Float32Array(w + 2 * r);
+  const xIdx = new Int32Array(w + 2 * r);
+  for (let j = 0; j < xIdx.length; j++) xIdx[j] = reflect101(j - r, w);
+  for (let y = hy0; y <= hy1; y++) {
+    const row = y * w;
+    for (let j = 0; j < padded.length; j++) padded[j] = data[row + xIdx[j]] !== 0 ? 1 : 0;
+    const out = (y - hy0) * w;
+    // Symmetric taps: pair x + k with x + 20 − k so each pair costs one multiply.
+    for (let x = cx0; x <= cx1; x++) {
+      let s = KC * padded[x + r];
+      for (let k = 0; k < r; k++) s += KERNEL[k] * (padded[x + k] + padded[x + taps - 1 - k]);
+      tmp[out + x] = s;
+    }
+  }
+
+  // Vertical pass, accumulated a row at a time so reads of `tmp` stay contiguous.
+  const span = cx1 - cx0 + 1;
+  const acc = new Float64Array(span);
+  for (let y = cy0; y <= cy1; y++) {
+    acc.fill(0);
+    for (let k = 0; k <= r; k++) {
+      // Rows outside [hy0, hy1] blurred to exactly zero and are skipped; the centre tap has no partner.
+      const kv = KERNEL[k];
+      const s1 = reflect101(y + k - r, h);
+      const s2 = k === r ? -1 : reflect101(y + r - k, h);
+      const in1 = s1 >= hy0 && s1 <= hy1;
+      const in2 = s2 >= hy0 && s2 <= hy1;
+      const b1 = (s1 - hy0) * w + cx0;
+      const b2 = (s2 - hy0) * w + cx0;
+      if (in1 && in2) for (let x = 0; x < span; x++) acc[x] += kv * (tmp[b1 + x] + tmp[b2 + x]);
+      else if (in1) for (let x = 0; x < span; x++) acc[x] += kv * tmp[b1 + x];
+      else if (in2) for (let x = 0; x < span; x++) acc[x] += kv * tmp[b2 + x];
+    }
+    const row = y * w + cx0;
+    // m = 1 − (1 − hole)(1 − b) is 1 in the hole and b elsewhere; writing it that way keeps the 1 exact.
+    for (let x = 0; x < span; x++) m[row + x] = data[row + x] !== 0 ? 1 : acc[x];
+  }
+  return m;
+}
+
+/**
+ * Paste `generated` into `original` through the feathered hole. Rounds to nearest and clamps, so m = 0 gives
+ * the original byte and m = 1 the generated byte exactly.
+ */
+export function blendImages(original: RgbImage, generated: RgbImage, hole: Mask): RgbImage {
+  if (
+    original.width !== generated.width || original.height !== generated.height ||
+    original.width !== hole.width || original.height !== hole.height
+  ) {
+    throw new Error(
+      `blend size mismatch: original ${original.width}x${original.height}, generated ` +
+        `${generated.width}x${generated.height}, hole ${hole.width}x${hole.height}`,
+    );
+  }
+  const m = featherWeights(hole);
+  const out = createRgb(original.width, original.height);
+  const o = original.data;
+  const g = generated.data;
+  const d = out.data;
+  for (let p = 0, i = 0; p < m.length; p++, i += 3) {
+    const a = m[p];
+    if (a === 0) {
+      d[i] = o[i];
+      d[i + 1] = o[i + 1];
+      d[i + 2] = o[i + 2];
+    } else if (a === 1) {
+      d[i] = g[i];
+      d[i + 1] = g[i + 1];
+      d[i + 2] = g[i + 2];
+    } else {
+      const na = 1 - a;
+      for (let c = 0; c < 3; c++) {
+        const v = Math.round(o[i + c] * na + g[i + c] * a);
+        d[i + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+      }
+    }
+  }
+  return out;
+}

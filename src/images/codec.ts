@@ -1,0 +1,302 @@
+/**
+ * The one module that touches sharp: untrusted bytes in, plain RgbImage/Mask out, PNG bytes back.
+ * Everything a chat user can upload passes through decodeImage/decodeMask, so the order of checks is the
+ * defence: byte size, then our own magic-byte sniff (SVG and unknown formats never reach sharp), then the
+ * header via metadata() under a pixel cap, and only then the pixel decode.
+ */
+import sharp from 'sharp';
+import type { Metadata, Sharp, SharpOptions } from 'sharp';
+import { BrushtalkError } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
+import type { Mask, RgbImage } from './raster.ts';
+
+export interface DecodeLimits {
+  maxBytes: number;
+  maxPixels: number;
+}
+
+export const defaultDecodeLimits: DecodeLimits = { maxBytes: 25 * 1024 * 1024, maxPixels: 40_000_000 };
+
+const allowedFormats = ['png', 'jpeg', 'webp', 'gif', 'avif', 'tiff'] as const;
+type AllowedFormat = (typeof allowedFormats)[number];
+
+const tryAgain = 'Try a PNG or JPEG.';
+
+export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Promise<RgbImage & { format: string }> {
+  const { format, raw } = await decodeToRgb(bytes, limits, '#ffffff');
+  return { ...raw, format };
+}
+
+/** White (≥ 50 % grey after flattening transparency onto black) is the hole. */
+export async function decodeMask(bytes: Uint8Array, width: number, height: number, limits: DecodeLimits): Promise<Mask> {
+  checkSize(width, height, 'mask target');
+  const { raw } = await decodeToRgb(bytes, limits, '#000000');
+  // Integer Rec.601 luma; for r = g = b = v it returns exactly v, so the 127/128 threshold is exact.
+  let grey: Uint8Array = new Uint8Array(raw.width * raw.height);
+  for (let i = 0, j = 0; i < grey.length; i++, j += 3) {
+    grey[i] = (77 * raw.data[j] + 150 * raw.data[j + 1] + 29 * raw.data[j + 2] + 128) >> 8;
+  }
+  if (raw.width !== width || raw.height !== height) grey = await resizeGrey(grey, raw.width, raw.height, width, height);
+  const mask = binarise(grey, width, height);
+  if (!mask.data.some((v) => v === 1)) {
+    throw new BrushtalkError('mask.empty', 'That mask is empty: paint the area to change in white.');
+  }
+  return mask;
+}
+
+export async function encodePng(image: RgbImage): Promise<Buffer> {
+  checkRgb(image);
+  return wrapInternal('encode a PNG', () =>
+    sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).png().toBuffer(),
+  );
+}
+
+/** Greyscale PNG, hole = white, so people (and decodeMask) read it the way they paint it. */
+export async function encodeMaskPng(mask: Mask): Promise<Buffer> {
+  checkMask(mask);
+  const grey = new Uint8Array(mask.data.length);
+  for (let i = 0; i < grey.length; i++) grey[i] = mask.data[i] ? 255 : 0;
+  return wrapInternal('encode a mask PNG', () =>
+    // Without toColourspace('b-w') sharp writes one-band raw input as a 3-channel PNG.
+    sharp(grey, { raw: { width: mask.width, height: mask.height, channels: 1 } }).toColourspace('b-w').png().toBuffer(),
+  );
+}
+
+/** Exact output size; the caller (engineSize) has already chosen sizes that keep the aspect ratio. */
+export async function resizeRgb(image: RgbImage, width: number, height: number): Promise<RgbImage> {
+  checkRgb(image);
+  checkSize(width, height, 'resize target');
+  if (image.width === width && image.height === height) return { width, height, data: image.data.slice() };
+  const data = await wrapInternal('resize an image', async () => {
+    const out = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+      .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return takeChannels(out.data, out.info.channels, 3, width * height);
+  });
+  return { width, height, data };
+}
+
+export async function resizeMask(mask: Mask, width: number, height: number): Promise<Mask> {
+  checkMask(mask);
+  checkSize(width, height, 'resize target');
+  if (mask.width === width && mask.height === height) return { width, height, data: mask.data.slice() };
+  const grey = new Uint8Array(mask.data.length);
+  for (let i = 0; i < grey.length; i++) grey[i] = mask.data[i] ? 255 : 0;
+  return binarise(await resizeGrey(grey, mask.width, mask.height, width, height), width, height);
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+interface Decoded {
+  format: AllowedFormat;
+  raw: RgbImage;
+}
+
+async function decodeToRgb(bytes: Uint8Array, limits: DecodeLimits, background: string): Promise<Decoded> {
+  if (bytes.length === 0) throw new BrushtalkError('image.empty', 'That file is empty (0 bytes). Try uploading it again.');
+  if (bytes.length > limits.maxBytes) {
+    throw new BrushtalkError(
+      'image.too_large',
+      `That file is ${megabytes(bytes.length)}; the limit is ${megabytes(limits.maxBytes)}. Try a smaller version.`,
+    );
+  }
+  const sniffed = sniffFormat(bytes);
+  if (sniffed === 'heic') throw heicError();
+  if (!isAllowed(sniffed)) throw unsupported(sniffed);
+
+  // pages/page: the first frame of an animation only; limitInputPixels: refuse bombs from the header.
+  const options: SharpOptions = { failOn: 'warning', limitInputPixels: limits.maxPixels, pages: 1, page: 0 };
+  const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let meta: Metadata;
+  try {
+    meta = await sharp(input, options).metadata();
+  } catch (error) {
+    if (/pixel limit/i.test(messageOf(error))) throw await tooManyPixels(input, limits, error);
+    throw classify(error);
+  }
+  if (meta.width * meta.height > limits.maxPixels) throw pixelError(meta.width, meta.height, limits, undefined);
+  const detected = meta.format === 'heif' ? (meta.compression === 'av1' ? 'avif' : 'heic') : meta.format;
+  if (detected === 'heic') throw heicError();
+  // Our sniff and libvips' loader must agree; a mismatch means a polyglot file, which we do not want to guess at.
+  if (detected !== sniffed) throw unsupported(String(detected));
+
+  try {
+    const out = await pipeline(sharp(input, { ...options, autoOrient: true }), background)
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const { width, height, channels } = out.info;
+    return { format: sniffed, raw: { width, height, data: takeChannels(out.data, channels, 3, width * height) } };
+  } catch (error) {
+    throw classify(error);
+  }
+}
+
+/** Transparency is flattened explicitly (hidden colours under alpha 0 would show through), then 8-bit sRGB. */
+function pipeline(image: Sharp, background: string): Sharp {
+  return image.flatten({ background }).toColourspace('srgb').removeAlpha();
+}
+
+async function resizeGrey(grey: Uint8Array, w: number, h: number, width: number, height: number): Promise<Uint8Array> {
+  return wrapInternal('resize a mask', async () => {
+    // 'linear' rather than lanczos: no ringing, so the 50 % crossing stays where the edge geometrically is.
+    const out = await sharp(grey, { raw: { width: w, height: h, channels: 1 } })
+      .resize(width, height, { fit: 'fill', kernel: 'linear' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return takeChannels(out.data, out.info.channels, 1, width * height);
+  });
+}
+
+function binarise(grey: Uint8Array, width: number, height: number): Mask {
+  const data = new Uint8Array(width * height);
+  for (let i = 0; i < data.length; i++) data[i] = grey[i] >= 128 ? 1 : 0;
+  return { width, height, data };
+}
+
+/** Copy out the first `want` channels; sharp may hand back more bands than asked for (e.g. grey kept as grey). */
+function takeChannels(data: Buffer, have: number, want: number, pixels: number): Uint8Array {
+  if (have === want) return new Uint8Array(data.buffer, data.byteOffset, pixels * want).slice();
+  const out = new Uint8Array(pixels * want);
+  for (let p = 0; p < pixels; p++) {
+    for (let c = 0; c < want; c++) out[p * want + c] = data[p * have + Math.min(c, have - 1)];
+  }
+  return out;
+}
+
+// --- format sniffing: by content, never by name --------------------------------------------------------
+
+function sniffFormat(b: Uint8Array): string {
+  const ascii = (start: number, end: number) => String.fromCharCode(...b.subarray(start, Math.min(end, b.length)));
+  if (b.length >= 8 && b[0] === 0x89 && ascii(1, 4) === 'PNG') return 'png';
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
+  if (ascii(0, 6) === 'GIF87a' || ascii(0, 6) === 'GIF89a') return 'gif';
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
+  if (ascii(0, 4) === 'II*\0' || ascii(0, 4) === 'MM\0*') return 'tiff';
+  if (ascii(4, 8) === 'ftyp') return sniffIsoBmff(b);
+  if (ascii(0, 5) === '%PDF-') return 'pdf';
+  if (ascii(0, 2) === 'BM') return 'bmp';
+  if (ascii(0, 4) === '8BPS') return 'psd';
+  if (b[0] === 0xff && b[1] === 0x0a) return 'jxl';
+  if (ascii(0, 4) === '\0\0\x01\0') return 'ico';
+  if (/^P[1-7]\s/.test(ascii(0, 3))) return 'ppm';
+  const head = new TextDecoder('utf-8', { fatal: false }).decode(b.subarray(0, 4096)).replace(/^\uFEFF/, '').trimStart();
+  if (head.startsWith('<')) return /<svg[\s>]/i.test(head) || /\.svg|svg\+xml|<!DOCTYPE svg/i.test(head) ? 'svg' : 'xml';
+  if (looksLikeText(b.subarray(0, 4096))) return 'text';
+  return 'unknown';
+}
+
+/** AVIF and HEIC share the HEIF container; the brands in the ftyp box tell them apart. */
+function sniffIsoBmff(b: Uint8Array): string {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const boxSize = b.length >= 8 ? view.getUint32(0) : 0;
+  const end = Math.min(b.length, Math.max(16, Math.min(boxSize, 256)));
+  const brands: string[] = [];
+  for (let at = 8; at + 4 <= end; at += 4) {
+    if (at !== 12) brands.push(String.fromCharCode(...b.subarray(at, at + 4))); // skip minor_version
+  }
+  if (brands.some((x) => x === 'avif' || x === 'avis')) return 'avif';
+  if (brands.some((x) => ['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'hevm', 'hevs', 'mif1', 'msf1'].includes(x))) return 'heic';
+  return 'video';
+}
+
+function looksLikeText(b: Uint8Array): boolean {
+  if (b.length === 0) return false;
+  let printable = 0;
+  for (const c of b) if (c === 9 || c === 10 || c === 13 || (c >= 32 && c < 127) || c >= 128) printable++;
+  return printable / b.length > 0.95 && !b.includes(0);
+}
+
+function isAllowed(format: string): format is AllowedFormat {
+  return (allowedFormats as readonly string[]).includes(format);
+}
+
+// --- errors worded for the chat -------------------------------------------------------------------
+
+const formatNames: Record<string, string> = {
+  svg: 'an SVG drawing', pdf: 'a PDF', bmp: 'a BMP', psd: 'a Photoshop file', jxl: 'a JPEG XL image', ico: 'an icon file',
+  ppm: 'a PPM/PNM image', xml: 'an XML/HTML document', text: 'a text file', video: 'a video/MP4-style file',
+};
+
+function unsupported(format: string): BrushtalkError {
+  const what = formatNames[format] ?? (format === 'unknown' ? undefined : `a ${format.toUpperCase()} file`);
+  const lead = what ? `That file is ${what}, which I can't edit.` : "I couldn't recognise that file as an image.";
+  return new BrushtalkError('image.unsupported_format', `${lead} I read PNG, JPEG, WebP, GIF, AVIF and TIFF. ${tryAgain}`);
+}
+
+function heicError(cause?: unknown): BrushtalkError {
+  return new BrushtalkError(
+    'image.heic_unsupported',
+    "That looks like a HEIC/HEIF photo (the iPhone default), which I can't read. Export it as JPEG or PNG and send it again.",
+    { cause },
+  );
+}
+
+function pixelError(width: number | undefined, height: number | undefined, limits: DecodeLimits, cause: unknown) {
+  const size = width && height ? `That image is ${width}×${height} pixels` : 'That image has too many pixels';
+  const limit = `${Math.round((limits.maxPixels / 1_000_000) * 10) / 10} megapixels`;
+  return new BrushtalkError('image.too_many_pixels', `${size}; the limit is ${limit}. Try a smaller version.`, { cause });
+}
+
+/** sharp refuses over-cap headers without saying the size; a second header-only read (no pixels) finds it for the message. */
+async function tooManyPixels(input: Buffer, limits: DecodeLimits, cause: unknown): Promise<BrushtalkError> {
+  try {
+    const meta = await sharp(input, { failOn: 'warning', limitInputPixels: false, pages: 1 }).metadata();
+    return pixelError(meta.width, meta.height, limits, cause);
+  } catch {
+    return pixelError(undefined, undefined, limits, cause);
+  }
+}
+
+function classify(error: unknown): BrushtalkError {
+  if (error instanceof BrushtalkError) return error;
+  const message = messageOf(error);
+  if (/bad seek/i.test(message)) return heicError(error);
+  const rules: [RegExp, ErrorCode, string][] = [
+    [/pixel limit/i, 'image.too_many_pixels', 'That image has too many pixels. Try a smaller version.'],
+    [/buffer is empty/i, 'image.empty', 'That file is empty (0 bytes). Try uploading it again.'],
+    [/unsupported image format/i, 'image.unsupported_format', `I couldn't recognise that file as an image. ${tryAgain}`],
+  ];
+  for (const [pattern, code, text] of rules) if (pattern.test(message)) return new BrushtalkError(code, text, { cause: error });
+  return new BrushtalkError(
+    'image.corrupt',
+    `That image looks damaged or incomplete, so I can't read it. Try saving it again or sending another copy. ${tryAgain}`,
+    { cause: error },
+  );
+}
+
+async function wrapInternal<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw new BrushtalkError('internal', `Something went wrong while trying to ${what}.`, { cause: error });
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function megabytes(n: number): string {
+  return `${Math.round((n / (1024 * 1024)) * 10) / 10} MB`;
+}
+
+// --- argument checks (programmer errors, named like diffusers does) --------------------------------
+
+function checkSize(width: number, height: number, what: string): void {
+  for (const [name, v] of [['width', width], ['height', height]] as const) {
+    if (!Number.isInteger(v) || v <= 0) throw new Error(`${what} ${name} must be a positive integer, got ${v}`);
+  }
+}
+
+function checkRgb(image: RgbImage): void {
+  checkSize(image.width, image.height, 'image');
+  const want = image.width * image.height * 3;
+  if (image.data.length !== want) throw new Error(`image data has ${image.data.length} bytes, expected ${want}`);
+}
+
+function checkMask(mask: Mask): void {
+  checkSize(mask.width, mask.height, 'mask');
+  const want = mask.width * mask.height;
+  if (mask.data.length !== want) throw new Error(`mask data has ${mask.data.length} bytes, expected ${want}`);
+}

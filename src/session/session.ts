@@ -1,0 +1,258 @@
+import type { ConversationRef } from '../contracts.ts';
+import { BrushtalkError } from '../errors.ts';
+import { defaultParams, validateParams, type EditParams } from './params.ts';
+
+/**
+ * An edit session as pure state: an append-only graph of versions, a head, and undo/redo stacks of
+ * version ids. Every transition returns a new session and never touches pixels, files or the database;
+ * the turn loads pixels, the repository persists. Illegal transitions throw user-worded BrushtalkErrors.
+ */
+
+export type VersionKind = 'source' | 'mask' | 'caption' | 'params' | 'result';
+export type EditType = 'addition' | 'removal' | 'local' | 'global' | 'background';
+
+export interface Version {
+  id: string;
+  /** 1, 2, 3… per session: what users type in "version 2". */
+  number: number;
+  parentId: string | null;
+  kind: VersionKind;
+  /** One line saying what this step did ("mask grow 12", "remove the cup"). */
+  note: string;
+  imageId: string;
+  width: number;
+  height: number;
+  maskId: string | null;
+  maskCoverage: number;
+  caption: string | null;
+  editType: EditType | null;
+  object: string | null;
+  params: EditParams;
+  engine: string | null;
+  metrics: Record<string, unknown> | null;
+  previewId: string | null;
+  jobId: string | null;
+  createdAt: number;
+}
+
+export interface EditSession {
+  id: string;
+  ref: ConversationRef;
+  ownerId: string;
+  versions: Version[];
+  headId: string | null;
+  undo: string[];
+  redo: string[];
+  /** Loaded revision; the repository refuses a save if someone else saved in between. */
+  rev: number;
+}
+
+/** Ids and time come from outside so transitions stay pure and testable. */
+export interface Clock {
+  newId(): string;
+  now(): number;
+}
+
+/** What the worker needs to run an edit, decided when the edit is queued. */
+export interface EditJobSpec {
+  conversationId: string;
+  sourceVersionId: string;
+  imageId: string;
+  maskId: string;
+  caption: string;
+  instruction: string;
+  editType: EditType | null;
+  params: EditParams;
+}
+
+export interface EditOutcome {
+  jobId: string;
+  imageId: string;
+  engine: string;
+  metrics: Record<string, unknown>;
+  previewId: string | null;
+}
+
+export function createSession(id: string, ref: ConversationRef, ownerId: string): EditSession {
+  return { id, ref, ownerId, versions: [], headId: null, undo: [], redo: [], rev: 0 };
+}
+
+export function headVersion(session: EditSession): Version | null {
+  return session.headId === null ? null : findVersion(session, session.headId);
+}
+
+export function requireHead(session: EditSession): Version {
+  const head = headVersion(session);
+  if (!head) throw new BrushtalkError('session.no_image', 'There is no picture in this conversation yet. Send one first.');
+  return head;
+}
+
+function findVersion(session: EditSession, id: string): Version {
+  const version = session.versions.find((v) => v.id === id);
+  if (!version) throw new Error(`session ${session.id} has no version ${id}`);
+  return version;
+}
+
+/** Append a version as a child of `parentId` and make it the head; the old head becomes undoable. */
+function append(session: EditSession, fields: Omit<Version, 'id' | 'number' | 'createdAt'>, clock: Clock): EditSession {
+  const number = session.versions.reduce((max, v) => Math.max(max, v.number), 0) + 1;
+  const version: Version = { ...fields, id: clock.newId(), number, createdAt: clock.now() };
+  return {
+    ...session,
+    versions: [...session.versions, version],
+    headId: version.id,
+    undo: session.headId === null ? session.undo : [...session.undo, session.headId],
+    redo: [],
+  };
+}
+
+export interface SourceImage {
+  imageId: string;
+  width: number;
+  height: number;
+  maskId?: string | null;
+  maskCoverage?: number;
+}
+
+/** A new picture starts a new root in the graph; its parameters carry over from the current head. */
+export function addSource(session: EditSession, source: SourceImage, seed: number, clock: Clock): EditSession {
+  const previous = headVersion(session);
+  return append(
+    session,
+    {
+      parentId: null,
+      kind: 'source',
+      note: 'new picture',
+      imageId: source.imageId,
+      width: source.width,
+      height: source.height,
+      maskId: source.maskId ?? null,
+      maskCoverage: source.maskId ? (source.maskCoverage ?? 0) : 0,
+      caption: null,
+      editType: null,
+      object: null,
+      params: previous ? previous.params : { ...defaultParams, seed },
+      engine: null,
+      metrics: null,
+      previewId: null,
+      jobId: null,
+    },
+    clock,
+  );
+}
+
+function derive(session: EditSession, kind: VersionKind, note: string, change: Partial<Version>, clock: Clock): EditSession {
+  const head = requireHead(session);
+  return append(
+    session,
+    { ...head, parentId: head.id, kind, note, engine: null, metrics: null, previewId: null, jobId: null, ...change },
+    clock,
+  );
+}
+
+/** Replace the mask (null clears it). Coverage is the hole's share of the image, computed by the caller. */
+export function setMask(session: EditSession, maskId: string | null, coverage: number, note: string, clock: Clock): EditSession {
+  if (maskId !== null && !(coverage > 0)) {
+    throw new BrushtalkError('mask.empty', 'That would leave the mask empty. Draw a region first, e.g. `mask box 10,10,200,150`.');
+  }
+  return derive(session, 'mask', note, { maskId, maskCoverage: maskId === null ? 0 : coverage }, clock);
+}
+
+export const maxCaptionLength = 500;
+
+export function setCaption(session: EditSession, caption: string, clock: Clock): EditSession {
+  const text = caption.trim();
+  if (text.length === 0) throw new BrushtalkError('command.bad_arguments', 'The caption is empty. Usage: `caption a red car on a wet street`.');
+  if (text.length > maxCaptionLength) {
+    throw new BrushtalkError('command.bad_arguments', `That caption is ${text.length} characters; keep it under ${maxCaptionLength}.`);
+  }
+  return derive(session, 'caption', `caption: ${text}`, { caption: text }, clock);
+}
+
+export function setParams(session: EditSession, update: Partial<EditParams>, clock: Clock): EditSession {
+  const head = requireHead(session);
+  validateParams(update);
+  const note = Object.entries(update).map(([k, v]) => `${k} ${typeof v === 'boolean' ? (v ? 'on' : 'off') : v}`).join(', ');
+  return derive(session, 'params', note, { params: { ...head.params, ...update } }, clock);
+}
+
+/**
+ * Check that an edit can run from the head and say what the worker must do. The session itself does not
+ * change: the result version appears when the job finishes (applyEditResult).
+ */
+export function planEdit(session: EditSession, instruction: string, editType: EditType | null = null): EditJobSpec {
+  const head = requireHead(session);
+  if (!head.maskId) {
+    throw new BrushtalkError('mask.missing', 'There is no mask yet: say which region to change, e.g. `mask box 40,60,200,120`, or send a mask picture.');
+  }
+  if (!(head.maskCoverage > 0)) throw new BrushtalkError('mask.empty', 'The mask is empty: draw a region first, e.g. `mask box 40,60,200,120`.');
+  const caption = head.caption ?? instruction.trim();
+  if (caption.length === 0) throw new BrushtalkError('command.bad_arguments', 'Say what the picture should show after the edit.');
+  return {
+    conversationId: session.id,
+    sourceVersionId: head.id,
+    imageId: head.imageId,
+    maskId: head.maskId,
+    caption: caption.slice(0, maxCaptionLength),
+    instruction: instruction.trim(),
+    editType,
+    params: head.params,
+  };
+}
+
+/**
+ * The finished job becomes a child of the version it was queued from and the new head (the user asked for
+ * it, even if they undid something meanwhile). Applying the same job twice changes nothing.
+ */
+export function applyEditResult(session: EditSession, spec: EditJobSpec, outcome: EditOutcome, clock: Clock): EditSession {
+  if (session.versions.some((v) => v.jobId === outcome.jobId)) return session;
+  const source = findVersion(session, spec.sourceVersionId);
+  return append(
+    session,
+    {
+      ...source,
+      parentId: source.id,
+      kind: 'result',
+      note: spec.instruction || spec.caption,
+      imageId: outcome.imageId,
+      maskId: spec.maskId,
+      caption: spec.caption,
+      editType: spec.editType,
+      params: spec.params,
+      engine: outcome.engine,
+      metrics: outcome.metrics,
+      previewId: outcome.previewId,
+      jobId: outcome.jobId,
+    },
+    clock,
+  );
+}
+
+export function undo(session: EditSession): EditSession {
+  const target = session.undo.at(-1);
+  if (target === undefined || session.headId === null) throw new BrushtalkError('session.nothing_to_undo', 'Nothing to undo: this is the first step.');
+  return { ...session, headId: target, undo: session.undo.slice(0, -1), redo: [...session.redo, session.headId] };
+}
+
+export function redo(session: EditSession): EditSession {
+  const target = session.redo.at(-1);
+  if (target === undefined || session.headId === null) throw new BrushtalkError('session.nothing_to_redo', 'Nothing to redo.');
+  return { ...session, headId: target, redo: session.redo.slice(0, -1), undo: [...session.undo, session.headId] };
+}
+
+/** Jump to any version; editing from there starts a branch. */
+export function checkout(session: EditSession, number: number): EditSession {
+  const target = session.versions.find((v) => v.number === number);
+  if (!target) {
+    const last = session.versions.length;
+    const range = last === 0 ? 'there are no versions yet' : `versions run from 1 to ${last}`;
+    throw new BrushtalkError('session.unknown_version', `There is no version ${number}: ${range}.`);
+  }
+  if (target.id === session.headId) return session;
+  return {
+    ...session,
+    headId: target.id,
+    undo: session.headId === null ? session.undo : [...session.undo, session.headId],
+    redo: [],
+  };
+}

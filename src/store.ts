@@ -1,0 +1,33 @@
+import type { ConversationRef } from './contracts.ts';
+import type { JobSpec } from './jobs/queue.ts';
+import type { EditSession } from './session/session.ts';
+
+/** What the core needs from persistence; db/ implements it, tests may too. */
+
+export type BlobKind = 'image' | 'mask' | 'preview';
+
+export interface BlobMeta {
+  id: string;
+  kind: BlobKind;
+  mime: string;
+  bytes: number;
+  width: number;
+  height: number;
+}
+
+export interface BlobStore {
+  /** Store bytes under their sha256; storing the same bytes twice is a no-op returning the same id. */
+  put(bytes: Uint8Array, meta: Omit<BlobMeta, 'id' | 'bytes'>): Promise<string>;
+  get(id: string): Promise<Buffer>;
+  meta(id: string): BlobMeta | null;
+  pathOf(id: string): string;
+}
+
+export interface SessionStore {
+  loadByRef(ref: ConversationRef): EditSession | null;
+  loadById(id: string): EditSession | null;
+  /** Save a session loaded at session.rev, with jobs to enqueue in the same transaction; throws session.conflict. */
+  save(session: EditSession, jobs?: JobSpec[]): number;
+  /** False when this (platform, event id) was handled before. */
+  markSeen(platform: string, eventId: string): boolean;
+}

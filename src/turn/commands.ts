@@ -1,0 +1,135 @@
+import type { Box } from '../contracts.ts';
+import { BrushtalkError } from '../errors.ts';
+import type { EditParams } from '../session/params.ts';
+
+/**
+ * The explicit command vocabulary. It is the fallback the agent keeps: anything that is not a command is
+ * an edit instruction. Parsing is pure; bad arguments explain the syntax.
+ */
+
+export type MaskOp =
+  | { op: 'grow' | 'shrink'; px: number }
+  | { op: 'shape'; shape: 'box' | 'ellipse'; mode: 'replace' | 'add' | 'cut'; box: Box }
+  | { op: 'invert' | 'clear' | 'all' }
+  | { op: 'move'; dx: number; dy: number };
+
+export type Command =
+  | { type: 'mask'; mask: MaskOp; text: string }
+  | { type: 'caption'; text: string }
+  | { type: 'params'; update: Partial<EditParams> }
+  | { type: 'reseed' }
+  | { type: 'undo' | 'redo' | 'history' | 'help' | 'cancel' }
+  | { type: 'version'; number: number }
+  | { type: 'edit'; instruction: string };
+
+export const helpText = [
+  'Send a picture with an instruction, then refine:',
+  '`mask box x,y,w,h` · `mask ellipse x,y,w,h` · `mask add box …` · `mask cut ellipse …`',
+  '`mask grow N` · `mask shrink N` · `mask move dx,dy` · `mask invert` · `mask all` · `mask clear`',
+  '`caption <text>` · `seed N` (or `seed` for a new one) · `steps N` · `guidance X` · `strength X` · `samples N` · `blend on|off`',
+  '`undo` · `redo` · `history` · `version N` · `cancel` · `help`',
+  'Anything else is an instruction: it runs an edit on the current mask.',
+].join('\n');
+
+const maskSyntax =
+  'Mask commands: `mask box x,y,w,h`, `mask ellipse x,y,w,h`, `mask add|cut box|ellipse x,y,w,h`, `mask grow N`, `mask shrink N`, `mask move dx,dy`, `mask invert`, `mask all`, `mask clear`.';
+
+function bad(message: string): never {
+  throw new BrushtalkError('command.bad_arguments', message);
+}
+
+function parseIntArg(raw: string | undefined, name: string, usage: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (raw === undefined || !/^[+-]?\d+$/.test(raw) || value < min || value > max) {
+    bad(`${name} must be a whole number from ${min} to ${max}${raw === undefined ? '' : `, not "${raw}"`}. Usage: \`${usage}\`.`);
+  }
+  return value;
+}
+
+function numbers(rest: string): string[] {
+  return rest.split(/[\s,]+/).filter(Boolean);
+}
+
+function parseBox(rest: string, usage: string): Box {
+  const parts = numbers(rest);
+  if (parts.length !== 4 || !parts.every((p) => /^\d+$/.test(p))) bad(`A box is four whole numbers x,y,w,h in pixels. Usage: \`${usage}\`.`);
+  const [x, y, w, h] = parts.map(Number);
+  if (w === 0 || h === 0) bad(`The box has no area (w=${w}, h=${h}). Usage: \`${usage}\`.`);
+  return { x, y, w, h };
+}
+
+function parseMask(rest: string, text: string): Command {
+  const [verb = '', ...tail] = rest.split(/\s+/).filter(Boolean);
+  const args = tail.join(' ');
+  switch (verb.toLowerCase()) {
+    case 'grow':
+    case 'shrink':
+      return { type: 'mask', text, mask: { op: verb.toLowerCase() as 'grow' | 'shrink', px: parseIntArg(tail[0], 'The amount', `mask ${verb} 12`, 1, 512) } };
+    case 'box':
+    case 'ellipse':
+      return { type: 'mask', text, mask: { op: 'shape', shape: verb.toLowerCase() as 'box' | 'ellipse', mode: 'replace', box: parseBox(args, `mask ${verb} 40,60,200,120`) } };
+    case 'add':
+    case 'cut': {
+      const shape = (tail[0] ?? '').toLowerCase();
+      if (shape !== 'box' && shape !== 'ellipse') bad(`Say which shape to ${verb}: \`mask ${verb} box x,y,w,h\` or \`mask ${verb} ellipse x,y,w,h\`.`);
+      const usage = `mask ${verb} ${shape} 40,60,200,120`;
+      return { type: 'mask', text, mask: { op: 'shape', shape, mode: verb.toLowerCase() as 'add' | 'cut', box: parseBox(tail.slice(1).join(' '), usage) } };
+    }
+    case 'move': {
+      const parts = numbers(args);
+      if (parts.length !== 2) bad('Usage: `mask move dx,dy` (pixels; negative moves left/up), e.g. `mask move -20,0`.');
+      return {
+        type: 'mask',
+        text,
+        mask: { op: 'move', dx: parseIntArg(parts[0], 'dx', 'mask move -20,0', -16384, 16384), dy: parseIntArg(parts[1], 'dy', 'mask move -20,0', -16384, 16384) },
+      };
+    }
+    case 'invert':
+    case 'clear':
+    case 'all':
+      if (tail.length > 0) bad(`\`mask ${verb}\` takes no arguments.`);
+      return { type: 'mask', text, mask: { op: verb.toLowerCase() as 'invert' | 'clear' | 'all' } };
+    default:
+      return bad(verb ? `I don't know \`mask ${verb}\`. ${maskSyntax}` : maskSyntax);
+  }
+}
+
+function parseNumberParam(name: 'guidance' | 'strength', raw: string | undefined): Command {
+  const value = Number(raw);
+  if (raw === undefined || raw === '' || !Number.isFinite(value)) bad(`Usage: \`${name} ${name === 'guidance' ? '7.5' : '0.8'}\`.`);
+  return { type: 'params', update: { [name]: value } };
+}
+
+const bare = new Set(['undo', 'redo', 'history', 'help', 'cancel']);
+
+export function parseCommand(input: string): Command {
+  const text = input.trim();
+  const [first = '', ...rest] = text.split(/\s+/);
+  const word = first.toLowerCase().replace(/^\//, '');
+  const args = rest.join(' ');
+  if (bare.has(word) && rest.length === 0) return { type: word as 'undo' };
+  switch (word) {
+    case 'mask':
+      return parseMask(args, text);
+    case 'caption':
+      return { type: 'caption', text: args };
+    case 'version':
+      return { type: 'version', number: parseIntArg(rest[0], 'The version', 'version 2', 1, 1_000_000) };
+    case 'seed':
+      if (rest.length === 0) return { type: 'reseed' };
+      return { type: 'params', update: { seed: parseIntArg(rest[0], 'The seed', 'seed 42', 0, 2 ** 32 - 1) } };
+    case 'steps':
+      return { type: 'params', update: { steps: parseIntArg(rest[0], 'steps', 'steps 30', 1, 100) } };
+    case 'samples':
+      return { type: 'params', update: { samples: parseIntArg(rest[0], 'samples', 'samples 2', 1, 4) } };
+    case 'guidance':
+    case 'strength':
+      return parseNumberParam(word, rest[0]);
+    case 'blend':
+      if (rest.length === 1 && /^(on|off)$/i.test(rest[0])) return { type: 'params', update: { blend: rest[0].toLowerCase() === 'on' } };
+      return bad('Usage: `blend on` or `blend off`.');
+  }
+  if (first.startsWith('/')) throw new BrushtalkError('command.unknown', `I don't know the command \`${first}\`. Say \`help\` for the list.`);
+  if (text.length === 0) return { type: 'help' };
+  return { type: 'edit', instruction: text };
+}

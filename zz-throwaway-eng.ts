@@ -1,0 +1,13 @@
+import { createClassicalEngine } from './src/engines/classical.ts';
+import { inpaintTelea } from './src/engines/telea.ts';
+const W = 512, H = 512;
+const data = new Uint8Array(W*H*3); for (let i=0;i<data.length;i++) data[i]=(i*7)%251;
+const hole = new Uint8Array(W*H); for (let y=150;y<350;y++) for(let x=150;x<350;x++) hole[y*W+x]=1;
+const eng = createClassicalEngine();
+let ticks = 0; const iv = setInterval(()=>ticks++, 5);
+const t0 = performance.now(); const prog: number[] = [];
+const res = await eng.inpaint({ image:{width:W,height:H,data}, hole:{width:W,height:H,data:hole}, caption:'', seed:0, steps:0, guidance:0, strength:0 }, new AbortController().signal, (f)=>prog.push(f));
+clearInterval(iv);
+const direct = inpaintTelea({width:W,height:H,data},{width:W,height:H,data:hole});
+console.log('ms', (performance.now()-t0).toFixed(0), 'ticks', ticks, 'progress', prog.length, prog.at(-1), 'same', Buffer.from(res.image.data).equals(Buffer.from(direct.data)), res.info);
+await eng.close();
