@@ -89,8 +89,7 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
     } catch (error) {
       const current = repo.getJob(db, row.id);
       if (current?.state === 'cancelled') {
-        log.info('job cancelled');
-        emit({ type: 'cancelled', job: toRecord(current) });
+        log.info('job stopped: cancelled'); // cancel() already told the listeners
         return;
       }
       if (stopping.aborted) return; // shutting down: the lease runs out and the job is claimed again
@@ -149,15 +148,11 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
       for (const wake of wakers) wake();
     },
     async cancel(jobId) {
-      const before = repo.getJob(db, jobId);
-      if (!before || !repo.cancelJob(db, jobId)) return false;
-      if (before.state === 'queued') {
-        emit({ type: 'cancelled', job: record(jobId)! });
-      } else {
-        // Running here: stop it now (the worker emits the event). Running in another process: its next
-        // heartbeat finds the job is no longer its own and stops it there.
-        running.get(jobId)?.abort(new Error('cancelled'));
-      }
+      if (!repo.cancelJob(db, jobId)) return false;
+      // Running here: stop it now. Running in another process: its next heartbeat finds the job is no
+      // longer its own and stops it there. Either way the user hears it once, from here, at once.
+      running.get(jobId)?.abort(new Error('cancelled'));
+      emit({ type: 'cancelled', job: record(jobId)! });
       return true;
     },
     async get(jobId) {

@@ -1,7 +1,7 @@
 /**
- * worker_threads entry for the classical engine: one job per worker. The parent posts one ClassicalJob with
- * its buffers transferred, and terminates the thread when the answer arrives or the job is cancelled
- * (inpaintTelea is synchronous, so there is no message loop to ask it nicely).
+ * worker_threads entry for the classical engine. The parent posts one ClassicalJob at a time (buffers
+ * transferred) and may reuse the thread for the next one; to cancel, it terminates the thread, since
+ * inpaintTelea is synchronous and no message could reach it mid-fill.
  */
 import { parentPort } from 'node:worker_threads';
 import type { Mask, RgbImage } from '../images/raster.ts';
@@ -24,7 +24,7 @@ const PROGRESS_EVERY = 0.02;
 const port = parentPort;
 if (!port) throw new Error('classical-worker.ts must be started as a worker thread');
 
-port.once('message', (job: ClassicalJob) => {
+port.on('message', (job: ClassicalJob) => {
   try {
     const started = performance.now();
     const image = inpaintTelea(job.image, job.hole, {
@@ -33,7 +33,8 @@ port.once('message', (job: ClassicalJob) => {
       onProgress: (fraction) => port.postMessage({ type: 'progress', fraction } satisfies ClassicalWorkerMessage),
     });
     const done: ClassicalWorkerMessage = { type: 'done', image, ms: performance.now() - started };
-    port.postMessage(done, [image.data.buffer]);
+    // inpaintTelea always returns a fresh, unshared array, so its buffer is ours to hand over.
+    port.postMessage(done, [image.data.buffer as ArrayBuffer]);
   } catch (error) {
     port.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) } satisfies ClassicalWorkerMessage);
   }

@@ -2,9 +2,10 @@
  * The classical fallback engine (design §3.4): Telea fast-marching fill, used when no BrushNet weights are
  * installed. It fills from the surroundings only, so it reports generative: false.
  *
- * Every inpaint() runs in its own worker thread: the fill is synchronous and takes tens to hundreds of ms,
- * which must not stall the event loop that serves chat platforms. A worker per job also makes cancellation
- * exact — terminate() stops the thread mid-loop.
+ * Every inpaint() runs in a worker thread: the fill is synchronous and takes tens to hundreds of ms, which
+ * must not stall the event loop that serves chat platforms. Cancelling terminates that thread mid-loop.
+ * Booting a worker costs ≈ 0.3 s (tsx compiling the worker), more than a 512² fill, so one finished worker
+ * is kept, unref'd, for the next job; a cancelled or crashed one is never reused.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -30,24 +31,60 @@ const WORKER_FILE = fileURLToPath(new URL('./classical-worker.ts', import.meta.u
 const TSX_CJS_API = createRequire(import.meta.url).resolve('tsx/cjs/api');
 const BOOTSTRAP = `require(${JSON.stringify(TSX_CJS_API)}).require(${JSON.stringify(WORKER_FILE)}, ${JSON.stringify(pathToFileURL(WORKER_FILE).href)});`;
 
+function spawnWorker(): Worker {
+  // execArgv: [] so the tsx CLI's own flags (signal relays, ESM loader) are not replayed inside the thread.
+  return new Worker(BOOTSTRAP, { eval: true, execArgv: [], name: 'classical-telea' });
+}
+
 export function createClassicalEngine(options: ClassicalEngineOptions = {}): InpaintEngine {
   const radius = options.radius ?? 5;
   if (!Number.isFinite(radius) || radius < 1) throw new RangeError(`classical engine radius must be >= 1, got ${radius}`);
-  /** Cancels each job in flight; close() calls them all. */
-  const running = new Set<() => void>();
+  /** Stops each job in flight (resolving once its thread is gone); close() calls them all. */
+  const running = new Set<() => Promise<unknown>>();
+  let spare: Worker | undefined;
   let closed = false;
+
+  const takeWorker = (): Worker => {
+    const worker = spare ?? spawnWorker();
+    spare = undefined;
+    worker.removeAllListeners();
+    worker.ref();
+    return worker;
+  };
+  const keepWorker = (worker: Worker): void => {
+    if (closed || spare) {
+      void worker.terminate();
+      return;
+    }
+    worker.removeAllListeners();
+    // An idle thread must neither keep the process alive nor crash it with an unhandled 'error' event.
+    worker.unref();
+    worker.on('error', () => {});
+    worker.once('exit', () => {
+      if (spare === worker) spare = undefined;
+    });
+    spare = worker;
+  };
 
   return {
     name: 'classical-telea',
     generative: false,
     inpaint(request, signal, onProgress) {
       if (closed) return Promise.reject(new BrushtalkError('engine.unavailable', 'The image engine is shutting down; try again in a moment.', { retryable: true }));
-      return runInWorker(request, radius, signal, onProgress, running);
+      if (signal.aborted) return Promise.reject(cancelled());
+      const { image, hole } = request;
+      if (!sameSize(image, hole)) {
+        return Promise.reject(new BrushtalkError('mask.bad_size', `The mask is ${hole.width}×${hole.height} but the picture is ${image.width}×${image.height}.`));
+      }
+      return runJob(takeWorker(), request, radius, signal, onProgress, running, keepWorker);
     },
     async close() {
       closed = true;
-      for (const stop of [...running]) stop();
+      const stopping = [...running].map((stop) => stop());
       running.clear();
+      if (spare) stopping.push(spare.terminate());
+      spare = undefined;
+      await Promise.all(stopping);
     },
   };
 }
@@ -56,52 +93,53 @@ function cancelled(): BrushtalkError {
   return new BrushtalkError('engine.cancelled', 'The edit was cancelled.');
 }
 
-function runInWorker(
+function runJob(
+  worker: Worker,
   request: InpaintRequest,
   radius: number,
   signal: AbortSignal,
   onProgress: ProgressListener,
-  running: Set<() => void>,
+  running: Set<() => Promise<unknown>>,
+  keepWorker: (worker: Worker) => void,
 ): Promise<InpaintResult> {
-  if (signal.aborted) return Promise.reject(cancelled());
-  const { image, hole } = request;
-  if (!sameSize(image, hole)) {
-    return Promise.reject(new BrushtalkError('mask.bad_size', `The mask is ${hole.width}×${hole.height} but the picture is ${image.width}×${image.height}.`));
-  }
-
   return new Promise((resolve, reject) => {
     const started = performance.now();
+    const { image, hole } = request;
     // Copies that can be transferred: the caller still needs its own arrays (blending happens after), and
     // their buffers may be shared pool slabs (Node Buffers) that must never be detached.
+    const imageData = new Uint8Array(image.data);
+    const holeData = new Uint8Array(hole.data);
     const job: ClassicalJob = {
-      image: { width: image.width, height: image.height, data: new Uint8Array(image.data) },
-      hole: { width: hole.width, height: hole.height, data: new Uint8Array(hole.data) },
+      image: { width: image.width, height: image.height, data: imageData },
+      hole: { width: hole.width, height: hole.height, data: holeData },
       radius,
     };
-    // execArgv: [] so the tsx CLI's own flags (signal relays, ESM loader) are not replayed inside the thread.
-    const worker = new Worker(BOOTSTRAP, { eval: true, execArgv: [], name: 'classical-telea' });
     let settled = false;
     let reported = 0;
 
-    const settle = (outcome: () => void): void => {
-      if (settled) return;
+    /** `reusable`: the thread finished its job normally and may take the next one. */
+    const settle = (reusable: boolean, outcome: () => void): Promise<unknown> => {
+      if (settled) return Promise.resolve();
       settled = true;
       signal.removeEventListener('abort', onAbort);
       running.delete(onShutdown);
-      void worker.terminate();
+      let gone: Promise<unknown> = Promise.resolve();
+      if (reusable) keepWorker(worker);
+      else gone = worker.terminate();
       outcome();
+      return gone;
     };
-    const onAbort = (): void => settle(() => reject(cancelled()));
-    const onShutdown = (): void =>
-      settle(() => reject(new BrushtalkError('engine.failed', 'The image engine shut down before finishing; try again.', { retryable: true })));
+    const onAbort = (): void => void settle(false, () => reject(cancelled()));
+    const onShutdown = (): Promise<unknown> =>
+      settle(false, () => reject(new BrushtalkError('engine.failed', 'The image engine shut down before finishing; try again.', { retryable: true })));
     const report = (fraction: number): void => {
-      // Monotonic by construction, whatever order the listener's side effects take.
+      // Monotonic by construction, whatever order messages and listener side effects take.
       if (fraction <= reported) return;
       reported = fraction;
       try {
         onProgress(fraction);
       } catch (error) {
-        settle(() => reject(error));
+        settle(false, () => reject(error));
       }
     };
 
@@ -114,17 +152,17 @@ function runInWorker(
       else if (message.type === 'done') {
         report(1);
         const info = { engine: 'classical-telea', radius, fill_ms: Math.round(message.ms), total_ms: Math.round(performance.now() - started) };
-        settle(() => resolve({ image: message.image, info }));
+        settle(true, () => resolve({ image: message.image, info }));
       } else {
         // The algorithm itself refused (bad input): the same request would fail again.
-        settle(() => reject(new BrushtalkError('engine.failed', 'The fill could not be computed for this picture.', { cause: new Error(message.message) })));
+        settle(true, () => reject(new BrushtalkError('engine.failed', 'The fill could not be computed for this picture.', { cause: new Error(message.message) })));
       }
     });
     worker.on('error', (error) =>
-      settle(() => reject(new BrushtalkError('engine.failed', 'The image engine crashed; try again.', { cause: error, retryable: true }))));
+      settle(false, () => reject(new BrushtalkError('engine.failed', 'The image engine crashed; try again.', { cause: error, retryable: true }))));
     worker.on('exit', (code) =>
-      settle(() => reject(new BrushtalkError('engine.failed', 'The image engine stopped unexpectedly; try again.', { cause: new Error(`worker exited with code ${code}`), retryable: true }))));
+      settle(false, () => reject(new BrushtalkError('engine.failed', 'The image engine stopped unexpectedly; try again.', { cause: new Error(`worker exited with code ${code}`), retryable: true }))));
 
-    worker.postMessage(job, [job.image.data.buffer, job.hole.data.buffer]);
+    worker.postMessage(job, [imageData.buffer, holeData.buffer]);
   });
 }

@@ -43,7 +43,8 @@ const EDGE_SLOPE = 12;
 export function inpaintTelea(image: RgbImage, hole: Mask, options: TeleaOptions = {}): RgbImage {
   const { width: w, height: h } = image;
   checkInputs(image, hole);
-  const radius = Math.max(1, Math.round(options.radius ?? 5));
+  const radius = Math.round(options.radius ?? 5);
+  if (!(radius >= 1)) throw new Error(`inpaintTelea: radius must be >= 1, got ${options.radius}`);
   const step = options.progressEvery ?? 0.01;
   if (!(step > 0)) throw new Error(`inpaintTelea: progressEvery must be > 0, got ${step}`);
   const { onProgress, shouldStop } = options;
@@ -103,14 +104,8 @@ export function inpaintTelea(image: RgbImage, hole: Mask, options: TeleaOptions 
       }
     }
   }
-  for (let i = 0; i < n; i++) {
-    if (hole.data[i] !== 0) {
-      const c = i * 3;
-      out[c] = clampByte(work[c]);
-      out[c + 1] = clampByte(work[c + 1]);
-      out[c + 2] = clampByte(work[c + 2]);
-    }
-  }
+  // Only hole pixels change; work is already clamped to 0..255.
+  for (let c = 0; c < n * 3; c++) if (hole.data[(c / 3) | 0] !== 0) out[c] = Math.round(work[c]);
   onProgress?.(1);
   return { width: w, height: h, data: out };
 }
@@ -295,10 +290,6 @@ function fillPixel(s: FillState, p: number): void {
   work[pc] = Math.min(255, Math.max(0, s0 / sumW));
   work[pc + 1] = Math.min(255, Math.max(0, s1 / sumW));
   work[pc + 2] = Math.min(255, Math.max(0, s2 / sumW));
-}
-
-function clampByte(v: number): number {
-  return Math.min(255, Math.max(0, Math.round(v)));
 }
 
 /** Binary min-heap of pixel indices keyed by T, in preallocated typed arrays (each pixel enters at most once). */

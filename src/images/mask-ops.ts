@@ -3,16 +3,11 @@
  * Every function returns a fresh mask whose bytes are exactly 0 or 1; inputs are read with "non-zero =
  * hole", so a 255-valued mask from a decoder is accepted as-is. Nothing here mutates its arguments.
  */
+import type { Box } from '../contracts.ts';
 import type { Mask } from './raster.ts';
 import { createMask } from './raster.ts';
 
-/** Axis-aligned rectangle in pixel units; x/y may be negative and the box may overhang the image. */
-export interface Box {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
+// Boxes are in pixel units; x/y may be negative and a box may overhang the image (it is clipped).
 
 function checkRadius(px: number): number {
   if (!Number.isFinite(px) || px < 0) throw new RangeError(`mask radius must be a non-negative number, got ${px}`);

@@ -1,0 +1,34 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { InpaintEngine } from '../../src/engines/engine.ts';
+import { BrushtalkError } from '../../src/errors.ts';
+
+/**
+ * An engine we own, for turn and queue tests: paints the hole one flat colour, after an optional delay
+ * that honours cancellation, and can be told to fail.
+ */
+export function fakeEngine(options: { delayMs?: number; colour?: [number, number, number]; failWith?: BrushtalkError } = {}): InpaintEngine & { calls: number } {
+  const colour = options.colour ?? [255, 0, 255];
+  const engine = {
+    name: 'fake-fill',
+    generative: false,
+    calls: 0,
+    async inpaint(request: Parameters<InpaintEngine['inpaint']>[0], signal: AbortSignal, onProgress: (f: number) => void) {
+      engine.calls++;
+      const steps = 5;
+      for (let step = 1; step <= steps; step++) {
+        await delay((options.delayMs ?? 0) / steps, undefined, { signal }).catch(() => {
+          throw new BrushtalkError('engine.cancelled', 'cancelled');
+        });
+        onProgress(step / steps);
+      }
+      if (options.failWith) throw options.failWith;
+      const data = new Uint8Array(request.image.data);
+      for (let p = 0; p < request.hole.data.length; p++) {
+        if (request.hole.data[p]) data.set(colour, p * 3);
+      }
+      return { image: { ...request.image, data }, info: { fake: 1 } };
+    },
+    async close() {},
+  };
+  return engine;
+}

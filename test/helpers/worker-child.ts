@@ -1,0 +1,22 @@
+/**
+ * A worker process for the crash-recovery test: `tsx worker-child.ts <dataDir> slow|classical`.
+ * 'slow' holds every job until it is killed; 'classical' runs the real engine and exits once the queue
+ * has nothing left to do.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { createApp } from '../../src/app.ts';
+import { createClassicalEngine } from '../../src/engines/classical.ts';
+import { testConfig, silentLog } from './env.ts';
+import { fakeEngine } from './fake-engine.ts';
+
+const [dataDir, mode] = process.argv.slice(2);
+const engine = mode === 'slow' ? fakeEngine({ delayMs: 60_000 }) : createClassicalEngine();
+const app = createApp({ config: testConfig(dataDir, { JOB_LEASE_MS: '600' }), log: silentLog, engine });
+app.startWorker();
+process.stdout.write('worker started\n');
+if (mode !== 'slow') {
+  const db = app.database.sqlite;
+  const pending = () => (db.prepare("SELECT count(*) AS n FROM jobs WHERE state IN ('queued', 'running')").get() as { n: number }).n;
+  while (pending() > 0) await delay(50);
+  await app.close();
+}

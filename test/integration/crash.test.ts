@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.ts';
+import { silentLog, tempDataDir, testConfig } from '../helpers/env.ts';
+import { fakeEngine } from '../helpers/fake-engine.ts';
+import { pictureFile } from '../helpers/images.ts';
+import { recordingReply } from '../helpers/reply.ts';
+
+const child = fileURLToPath(new URL('../helpers/worker-child.ts', import.meta.url));
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function startChild(dataDir: string, mode: 'slow' | 'classical') {
+  // node itself with tsx's loader (not the tsx CLI, which would put a second process between us and the
+  // worker, and SIGKILL would only kill the wrapper).
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, dataDir, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  cleanups.push(() => proc.kill('SIGKILL'));
+  return { proc, exited, stderr: () => stderr };
+}
+
+describe('crash recovery', () => {
+  it('a job whose worker process is killed mid-run completes once after a restart, and its version appears once', async () => {
+    const temp = tempDataDir();
+    cleanups.push(temp.cleanup);
+    // The bot side: takes the turn and queues the job, but runs no worker of its own.
+    const bot = createApp({ config: testConfig(temp.dir), log: silentLog, engine: fakeEngine() });
+    cleanups.push(() => bot.close());
+    const ref = { platform: 'test', scope: 's', channelId: 'c' };
+    await bot.core.handleTurn(
+      { ref, messageId: randomUUID(), userId: 'u', text: 'remove the square', images: [{ bytes: await pictureFile(96, 64) }], mask: { kind: 'box', box: { x: 20, y: 20, w: 30, h: 20 } } },
+      recordingReply(),
+    );
+    const db = bot.database.sqlite;
+    const job = () => db.prepare('SELECT state, attempts, worker_id AS workerId FROM jobs').get() as { state: string; attempts: number; workerId: string };
+
+    const first = startChild(temp.dir, 'slow');
+    const deadline = Date.now() + 20_000;
+    while (job().state !== 'running') {
+      if (Date.now() > deadline) throw new Error(`the first worker never claimed the job: ${first.stderr()}`);
+      await delay(25);
+    }
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    expect(job()).toMatchObject({ state: 'running', attempts: 1 });
+
+    const second = startChild(temp.dir, 'classical');
+    const code = await Promise.race([second.exited, delay(30_000).then(() => 'timeout')]);
+    expect(code, second.stderr()).toBe(0);
+    expect(job()).toMatchObject({ state: 'done', attempts: 2 });
+    const versions = db.prepare("SELECT number, kind, engine FROM versions WHERE kind = 'result'").all();
+    expect(versions).toEqual([{ number: 2, kind: 'result', engine: 'classical-telea' }]);
+  }, 60_000);
+});

@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createBlobStore } from '../../db/blobs.ts';
+import { getJob } from '../../db/jobs.ts';
+import { openDatabase } from '../../db/open.ts';
+import { markSeen } from '../../db/seen.ts';
+import { createSessionStore } from '../../db/store.ts';
+import { isBrushtalkError } from '../../src/errors.ts';
+import * as S from '../../src/session/session.ts';
+import { tempDataDir } from '../helpers/env.ts';
+
+const ref = { platform: 'discord', scope: 'guild1', channelId: 'c1', threadId: 't1' };
+let cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+function setup() {
+  const temp = tempDataDir();
+  const file = `${temp.dir}/brushtalk.db`;
+  const database = openDatabase(file);
+  cleanups.push(() => database.close(), temp.cleanup);
+  return { temp, file, database, store: createSessionStore(database.db, 3), blobs: createBlobStore(database.db, `${temp.dir}/blobs`) };
+}
+
+describe('database', () => {
+  it('applies the committed migrations with WAL, foreign keys and a busy timeout', () => {
+    const { database } = setup();
+    expect(database.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(database.sqlite.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(database.sqlite.pragma('busy_timeout', { simple: true })).toBe(5000);
+    const tables = database.sqlite.prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").all().map((r) => (r as { name: string }).name);
+    expect(tables).toEqual(expect.arrayContaining(['blobs', 'conversations', 'jobs', 'seen_events', 'versions', '__drizzle_migrations']));
+  });
+
+  it('reopening an existing file keeps its data and does not re-run migrations', async () => {
+    const { file, blobs, database } = setup();
+    await blobs.put(Buffer.from('x'), { kind: 'image', mime: 'image/png', width: 1, height: 1 });
+    database.close();
+    const again = openDatabase(file);
+    cleanups.push(() => again.close());
+    expect(again.sqlite.prepare('SELECT count(*) AS n FROM blobs').get()).toEqual({ n: 1 });
+  });
+
+  it('stores blobs by sha256 on disk, never in rows, and dedupes equal bytes', async () => {
+    const { blobs, database } = setup();
+    const a = await blobs.put(Buffer.from('same bytes'), { kind: 'image', mime: 'image/png', width: 2, height: 3 });
+    const b = await blobs.put(Buffer.from('same bytes'), { kind: 'image', mime: 'image/png', width: 2, height: 3 });
+    expect(a).toBe(b);
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(fs.readFileSync(blobs.pathOf(a), 'utf8')).toBe('same bytes');
+    expect((await blobs.get(a)).toString()).toBe('same bytes');
+    expect(blobs.meta(a)).toMatchObject({ width: 2, height: 3, bytes: 10 });
+    const columns = database.sqlite.prepare("SELECT name, type FROM pragma_table_info('blobs')").all() as { type: string }[];
+    expect(columns.some((c) => c.type.toUpperCase() === 'BLOB')).toBe(false);
+  });
+
+  it('saves and loads a session graph with its head and stacks', async () => {
+    const { store, blobs } = setup();
+    const img = await blobs.put(Buffer.from('img'), { kind: 'image', mime: 'image/png', width: 8, height: 6 });
+    let n = 0;
+    const clock = { newId: () => `v${++n}`, now: () => 5 };
+    let session = S.addSource(S.createSession('conv1', ref, 'owner'), { imageId: img, width: 8, height: 6 }, 3, clock);
+    session = S.setCaption(session, 'a cat', clock);
+    expect(store.save(session)).toBe(1);
+    const loaded = store.loadByRef(ref)!;
+    expect(loaded).toMatchObject({ id: 'conv1', ownerId: 'owner', headId: 'v2', undo: ['v1'], redo: [], rev: 1, ref });
+    expect(loaded.versions.map((v) => [v.number, v.kind, v.width, v.height, v.caption])).toEqual([
+      [1, 'source', 8, 6, null],
+      [2, 'caption', 8, 6, 'a cat'],
+    ]);
+    const undone = S.undo(loaded);
+    expect(store.save(undone)).toBe(2);
+    expect(store.loadById('conv1')).toMatchObject({ headId: 'v1', redo: ['v2'], rev: 2 });
+  });
+
+  it('refuses a save from a stale revision (no lost updates) and a second creation of the same conversation', async () => {
+    const { store, blobs } = setup();
+    const img = await blobs.put(Buffer.from('img'), { kind: 'image', mime: 'image/png', width: 8, height: 6 });
+    let n = 0;
+    const clock = { newId: () => `v${++n}`, now: () => 5 };
+    const first = S.addSource(S.createSession('conv1', ref, 'a'), { imageId: img, width: 8, height: 6 }, 3, clock);
+    store.save(first);
+    const twin = S.addSource(S.createSession('conv2', ref, 'b'), { imageId: img, width: 8, height: 6 }, 3, clock);
+    expect(() => store.save(twin)).toThrow(expect.objectContaining({ code: 'session.conflict' }));
+    const a = store.loadByRef(ref)!;
+    const b = store.loadByRef(ref)!;
+    store.save(S.setCaption(a, 'from a', clock));
+    try {
+      store.save(S.setCaption(b, 'from b', clock));
+      expect.unreachable();
+    } catch (error) {
+      expect(isBrushtalkError(error) && error.code).toBe('session.conflict');
+    }
+    expect(store.loadByRef(ref)!.versions.map((v) => v.caption)).toEqual([null, 'from a']);
+  });
+
+  it('inserts jobs in the same transaction as the session, and not at all when the save fails', async () => {
+    const { store, blobs, database } = setup();
+    const img = await blobs.put(Buffer.from('img'), { kind: 'image', mime: 'image/png', width: 8, height: 6 });
+    const clock = { newId: () => 'v1', now: () => 5 };
+    const session = S.addSource(S.createSession('conv1', ref, 'a'), { imageId: img, width: 8, height: 6 }, 3, clock);
+    store.save(session, [{ id: 'job1', kind: 'inpaint', conversationId: 'conv1', payload: { a: 1 }, ref: 'T-1' }]);
+    expect(getJob(database.db, 'job1')).toMatchObject({ state: 'queued', attempts: 0, maxAttempts: 3, payload: { a: 1 } });
+    const stale = { ...store.loadByRef(ref)!, rev: 0 };
+    expect(() => store.save(stale, [{ id: 'job2', kind: 'inpaint', conversationId: 'conv1', payload: {}, ref: 'T-2' }])).toThrow();
+    expect(getJob(database.db, 'job2')).toBeNull();
+  });
+
+  it('remembers seen events for idempotency', () => {
+    const { database } = setup();
+    expect(markSeen(database.db, 'slack', 'ev1')).toBe(true);
+    expect(markSeen(database.db, 'slack', 'ev1')).toBe(false);
+    expect(markSeen(database.db, 'discord', 'ev1')).toBe(true);
+  });
+});

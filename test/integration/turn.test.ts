@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { createApp, type App } from '../../src/app.ts';
+import type { IncomingTurn } from '../../src/contracts.ts';
+import { BrushtalkError } from '../../src/errors.ts';
+import { fakeEngine } from '../helpers/fake-engine.ts';
+import { silentLog, tempDataDir, testConfig } from '../helpers/env.ts';
+import { pictureFile, readRgb, testPicture } from '../helpers/images.ts';
+import { recordingAdapter, recordingReply } from '../helpers/reply.ts';
+
+const ref = { platform: 'test', scope: 'guild', channelId: 'chan', threadId: 'th' };
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function start(engine = fakeEngine(), dataDir?: string): { app: App; adapter: ReturnType<typeof recordingAdapter>; dir: string } {
+  let dir = dataDir;
+  if (!dir) {
+    const temp = tempDataDir();
+    cleanups.push(temp.cleanup);
+    dir = temp.dir;
+  }
+  const app = createApp({ config: testConfig(dir), log: silentLog, engine });
+  const adapter = recordingAdapter('test');
+  app.attach(adapter);
+  app.startWorker();
+  cleanups.push(() => app.close());
+  return { app, adapter, dir };
+}
+
+const turn = (text: string, extra: Partial<IncomingTurn> = {}): IncomingTurn => ({ ref, messageId: randomUUID(), userId: 'u1', text, images: [], ...extra });
+
+async function say(app: App, text: string, extra: Partial<IncomingTurn> = {}) {
+  const reply = recordingReply();
+  await app.core.handleTurn(turn(text, extra), reply);
+  await app.core.settled(ref);
+  return reply;
+}
+
+describe('the turn', () => {
+  it('a picture with a box and an instruction becomes a result version; pixels away from the mask are untouched', async () => {
+    const { app, adapter } = start();
+    const png = await pictureFile(96, 64);
+    const first = await say(app, 'remove the square', { images: [{ bytes: png }], mask: { kind: 'box', box: { x: 30, y: 20, w: 24, h: 16 } } });
+    expect(first.errors).toEqual([]);
+    expect(first.texts.join('\n')).toMatch(/Got the picture \(96×64, png\)[\s\S]*Editing with fake-fill/);
+    const session = app.sessions.loadByRef(ref)!;
+    expect(session.versions.map((v) => [v.number, v.kind])).toEqual([[1, 'source'], [2, 'result']]);
+    const result = session.versions[1];
+    expect(result).toMatchObject({ parentId: session.versions[0].id, engine: 'fake-fill', caption: 'remove the square', maskCoverage: (24 * 16) / (96 * 64) });
+    expect(result.metrics).toMatchObject({ engineWidth: 768, engineHeight: 512 });
+    const output = await readRgb(await app.blobs.get(result.imageId));
+    const original = testPicture(96, 64);
+    let inside = 0;
+    for (let y = 0; y < 64; y++) {
+      for (let x = 0; x < 96; x++) {
+        const i = (y * 96 + x) * 3;
+        const far = x < 30 - 10 || x >= 54 + 10 || y < 20 - 10 || y >= 36 + 10;
+        if (far) expect([output.data[i], output.data[i + 1], output.data[i + 2]]).toEqual([original.data[i], original.data[i + 1], original.data[i + 2]]);
+        if (x >= 33 && x < 51 && y >= 23 && y < 33 && output.data[i] > 240 && output.data[i + 1] < 15 && output.data[i + 2] > 240) inside++;
+      }
+    }
+    expect(inside).toBe(18 * 10); // the hole's core took the engine's colour
+    const roles = adapter.reply.images.map((i) => i.details.role);
+    expect(roles).toEqual(['result', 'mask', 'compare']);
+    expect(adapter.reply.images[0].details.caption).toMatch(/^v2 · fake-fill · background PSNR/);
+    const compare = await sharp(Buffer.from(adapter.reply.images[2].png)).metadata();
+    expect([compare.width, compare.height]).toEqual([96 * 2 + 8, 64]);
+    expect(adapter.reply.fractions.length).toBeGreaterThan(0);
+  });
+
+  it('commands refine the mask and params, and undo/redo/version/history walk the graph', async () => {
+    const { app } = start();
+    await say(app, '', { images: [{ bytes: await pictureFile(64, 48) }] });
+    expect((await say(app, 'mask box 10,10,20,10')).texts[0]).toMatch(/v2 mask: mask box 10,10,20,10 · 64×48 · mask 6\.5%/);
+    expect((await say(app, 'mask grow 2')).texts[0]).toMatch(/mask 10\.9%/);
+    expect((await say(app, 'seed 99')).texts[0]).toBe('Set seed 99.');
+    expect((await say(app, 'undo')).texts[0]).toMatch(/Undone\. Now at v3/);
+    expect((await say(app, 'redo')).texts[0]).toMatch(/Redone\. Now at v4/);
+    expect((await say(app, 'version 2')).texts[0]).toMatch(/Now at v2 mask/);
+    await say(app, 'caption a quiet table');
+    const history = (await say(app, 'history')).texts[0];
+    expect(history.split('\n')).toHaveLength(5);
+    expect(history).toMatch(/→ v5 caption: caption: a quiet table .*\(from v2\)/);
+    const head = app.sessions.loadByRef(ref)!;
+    expect(head.versions.at(-1)!.params.seed).not.toBe(99); // the branch started before the seed change
+  });
+
+  it('refuses bad input with a worded error and a reference, losing nothing', async () => {
+    const { app } = start();
+    const bad = async (text: string, extra: Partial<IncomingTurn> = {}) => (await say(app, text, extra)).errors[0] ?? '';
+    expect(await bad('mask grow 3')).toMatch(/no picture in this conversation yet.*\(ref T-[0-9A-Z]{6}\)/);
+    expect(await bad('remove it', { images: [{ bytes: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>') }] })).toMatch(/svg/i);
+    expect(await bad('remove it', { images: [{ bytes: (await pictureFile(64, 48)).subarray(0, 60) }] })).toMatch(/\(ref T-/);
+    expect(app.sessions.loadByRef(ref)).toBeNull();
+    await say(app, '', { images: [{ bytes: await pictureFile(64, 48) }] });
+    expect(await bad('remove the cup')).toMatch(/There is no mask yet/);
+    expect(await bad('mask grow 4')).toMatch(/no mask yet to change/);
+    expect(await bad('mask box 100,100,5,5')).toMatch(/outside the 64×48 picture/);
+    expect(await bad('/dance')).toMatch(/don't know the command/);
+    const black = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#000' } }).png().toBuffer();
+    expect(await bad('', { mask: { kind: 'image', bytes: black } })).toMatch(/mask is empty/);
+    expect(app.sessions.loadByRef(ref)!.versions).toHaveLength(1);
+  });
+
+  it('a mask picture of another size is resized to the image', async () => {
+    const { app } = start();
+    const half = await sharp({ create: { width: 32, height: 24, channels: 3, background: '#000' } })
+      .composite([{ input: { create: { width: 16, height: 24, channels: 3, background: '#fff' } }, left: 0, top: 0 }])
+      .png()
+      .toBuffer();
+    await say(app, '', { images: [{ bytes: await pictureFile(64, 48) }], mask: { kind: 'image', bytes: half } });
+    expect(app.sessions.loadByRef(ref)!.versions[0].maskCoverage).toBeCloseTo(0.5, 1);
+  });
+
+  it('ignores a re-delivered message id', async () => {
+    const { app } = start();
+    const t = turn('', { images: [{ bytes: await pictureFile(64, 48) }] });
+    const a = recordingReply();
+    const b = recordingReply();
+    await app.core.handleTurn(t, a);
+    await app.core.handleTurn(t, b);
+    expect(a.texts).toHaveLength(1);
+    expect(b.texts).toHaveLength(0);
+    expect(app.sessions.loadByRef(ref)!.versions).toHaveLength(1);
+  });
+
+  it('concurrent turns on one conversation never lose an update, within a process and across two', async () => {
+    const { app, dir } = start();
+    const other = start(fakeEngine(), dir).app; // a second process on the same SQLite file
+    await say(app, 'mask box 0,0,8,8', { images: [{ bytes: await pictureFile(64, 48) }] });
+    const turns = Array.from({ length: 16 }, (_, i) => (i % 2 ? other : app).core.handleTurn(turn(`caption take ${i}`), recordingReply()));
+    await Promise.all(turns);
+    const session = app.sessions.loadByRef(ref)!;
+    expect(session.versions).toHaveLength(18); // source, mask, and one caption per turn
+    expect(new Set(session.versions.map((v) => v.caption))).toEqual(new Set([null, ...Array.from({ length: 16 }, (_, i) => `take ${i}`)]));
+    expect(session.versions.map((v) => v.number)).toEqual(Array.from({ length: 18 }, (_, i) => i + 1));
+    expect(session.undo).toHaveLength(17);
+  });
+
+  it('reports an engine failure as a worded error with the job reference', async () => {
+    const { app, adapter } = start(fakeEngine({ failWith: new BrushtalkError('engine.failed', 'The GPU ran out of memory.') }));
+    await say(app, 'remove it', { images: [{ bytes: await pictureFile(64, 48) }], mask: { kind: 'box', box: { x: 1, y: 1, w: 9, h: 9 } } });
+    expect(adapter.reply.errors).toEqual([expect.stringMatching(/^The edit failed: The GPU ran out of memory\. \(ref T-/)]);
+    expect(app.sessions.loadByRef(ref)!.versions).toHaveLength(1);
+  });
+
+  it('cancel stops a running edit', async () => {
+    const { app, adapter } = start(fakeEngine({ delayMs: 5000 }));
+    await app.core.handleTurn(turn('remove it', { images: [{ bytes: await pictureFile(64, 48) }], mask: { kind: 'box', box: { x: 1, y: 1, w: 9, h: 9 } } }), recordingReply());
+    const session = app.sessions.loadByRef(ref)!;
+    while ((await app.queue.activeJobs(session.id)).every((j) => j.state !== 'running')) await new Promise((r) => setTimeout(r, 10));
+    const reply = recordingReply();
+    await app.core.handleTurn(turn('cancel'), reply);
+    expect(reply.texts[0]).toBe('Cancelled 1 edit.');
+    await app.core.settled(ref);
+    expect(adapter.reply.texts.at(-1)).toMatch(/^Edit cancelled/);
+    expect(app.sessions.loadByRef(ref)!.versions).toHaveLength(1);
+  });
+});
