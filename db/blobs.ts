@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
@@ -18,8 +18,9 @@ export function createBlobStore(db: Db, dir: string): BlobStore {
         await fs.access(file);
       } catch {
         await fs.mkdir(path.dirname(file), { recursive: true });
-        // Write then rename: a crash never leaves a half-written file under a valid hash.
-        const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+        // Write then rename: a crash never leaves a half-written file under a valid hash, and concurrent
+        // writers of the same bytes (the same picture sent to two conversations) each rename a whole file.
+        const temp = `${file}.${randomUUID()}.tmp`;
         await fs.writeFile(temp, bytes);
         await fs.rename(temp, file);
       }

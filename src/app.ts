@@ -47,8 +47,15 @@ export function createApp({ config, log, engine = createClassicalEngine() }: App
   async function settled(ref: ConversationRef): Promise<void> {
     const session = sessions.loadByRef(ref);
     if (!session) return;
-    // Job events arrive in this process when the worker runs here; polling also covers a worker elsewhere.
-    while ((await queue.activeJobs(session.id)).length > 0) await delay(50);
+    // Wake on this conversation's job events when the worker runs here; the poll covers a worker elsewhere.
+    while ((await queue.activeJobs(session.id)).length > 0) {
+      const woken = new AbortController();
+      const unsubscribe = queue.on((event) => {
+        if (event.job.conversationId === session.id && event.type !== 'progress') woken.abort();
+      });
+      await delay(config.jobs.pollMs, undefined, { signal: woken.signal }).catch(() => undefined);
+      unsubscribe();
+    }
     await delivery.flush();
   }
 

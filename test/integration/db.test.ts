@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBlobStore } from '../../db/blobs.ts';
 import { getJob } from '../../db/jobs.ts';
@@ -53,6 +54,16 @@ describe('database', () => {
     expect(blobs.meta(a)).toMatchObject({ width: 2, height: 3, bytes: 10 });
     const columns = database.sqlite.prepare("SELECT name, type FROM pragma_table_info('blobs')").all() as { type: string }[];
     expect(columns.some((c) => c.type.toUpperCase() === 'BLOB')).toBe(false);
+  });
+
+  it('stores the same bytes from many concurrent writers as one whole file', async () => {
+    const { blobs, database } = setup();
+    const bytes = Buffer.alloc(256 * 1024, 7);
+    const ids = await Promise.all(Array.from({ length: 20 }, () => blobs.put(bytes, { kind: 'image', mime: 'image/png', width: 1, height: 1 })));
+    expect(new Set(ids).size).toBe(1);
+    expect((await blobs.get(ids[0])).equals(bytes)).toBe(true);
+    expect(fs.readdirSync(path.dirname(blobs.pathOf(ids[0])))).toEqual([ids[0]]); // no temp files left behind
+    expect(database.sqlite.prepare('SELECT count(*) AS n FROM blobs').get()).toEqual({ n: 1 });
   });
 
   it('saves and loads a session graph with its head and stacks', async () => {

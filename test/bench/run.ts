@@ -1,0 +1,138 @@
+/**
+ * `npm run bench [turn|masks|engine|queue]`: speed tables for the skeleton's hot paths. Timings are
+ * wall-clock on this machine; compare runs on the same machine only.
+ */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { createSqliteJobQueue } from '../../db/job-queue.ts';
+import { claimJob, completeJob } from '../../db/jobs.ts';
+import { openDatabase } from '../../db/open.ts';
+import { createApp } from '../../src/app.ts';
+import type { IncomingTurn } from '../../src/contracts.ts';
+import { createClassicalEngine } from '../../src/engines/classical.ts';
+import type { InpaintEngine } from '../../src/engines/engine.ts';
+import { inpaintTelea } from '../../src/engines/telea.ts';
+import { blendImages } from '../../src/images/blend.ts';
+import { ellipseMask, growMask, invertMask, moveMask, shrinkMask, unionMask, boxMask } from '../../src/images/mask-ops.ts';
+import { backgroundMetrics } from '../../src/images/metrics.ts';
+import { maskOverlay } from '../../src/images/preview.ts';
+import { silentLog, tempDataDir, testConfig } from '../helpers/env.ts';
+import { pictureFile, testPicture } from '../helpers/images.ts';
+import { recordingAdapter, recordingReply } from '../helpers/reply.ts';
+import { ms, percentile, printTable, sample, time } from './stats.ts';
+
+const noopEngine: InpaintEngine = {
+  name: 'no-op',
+  generative: false,
+  async inpaint(request) {
+    return { image: request.image, info: {} };
+  },
+  async close() {},
+};
+
+async function benchTurns(): Promise<void> {
+  const rows: (string | number)[][] = [];
+  for (const conversations of [1, 50]) {
+    const temp = tempDataDir();
+    const app = createApp({ config: testConfig(temp.dir, { WORKER_POLL_MS: '10' }), log: silentLog, engine: noopEngine });
+    app.attach(recordingAdapter('bench'));
+    app.startWorker();
+    const png = await pictureFile(512, 384);
+    const refs = Array.from({ length: conversations }, (_, i) => ({ platform: 'bench', scope: 's', channelId: `c${i}` }));
+    const turn = (i: number, text: string, extra: Partial<IncomingTurn> = {}): IncomingTurn => ({ ref: refs[i], messageId: randomUUID(), userId: 'u', text, images: [], ...extra });
+    await Promise.all(refs.map((_, i) => app.core.handleTurn(turn(i, 'mask box 100,100,120,90', { images: [{ bytes: png }] }), recordingReply())));
+    const rounds = conversations === 1 ? 40 : 4;
+    const command: number[] = [];
+    const edit: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      await Promise.all(refs.map(async (_, i) => command.push(await time(() => app.core.handleTurn(turn(i, `caption take ${round}`), recordingReply())))));
+      await Promise.all(
+        refs.map(async (ref, i) =>
+          edit.push(
+            await time(async () => {
+              await app.core.handleTurn(turn(i, 'remove it'), recordingReply());
+              await app.core.settled(ref);
+            }),
+          ),
+        ),
+      );
+    }
+    const results = app.database.sqlite.prepare("SELECT count(*) AS n FROM versions WHERE kind = 'result'").get() as { n: number };
+    if (results.n !== edit.length) throw new Error(`expected ${edit.length} results, found ${results.n}`);
+    rows.push([`${conversations} conversation${conversations > 1 ? 's' : ''}, command turn`, command.length, ms(percentile(command, 50)), ms(percentile(command, 99))]);
+    rows.push([`${conversations} conversation${conversations > 1 ? 's' : ''}, edit → result (512×384)`, edit.length, ms(percentile(edit, 50)), ms(percentile(edit, 99))]);
+    await app.close();
+    temp.cleanup();
+  }
+  printTable('Turn overhead, no-op engine (ms)', ['case', 'n', 'p50', 'p99'], rows);
+}
+
+async function benchMasks(): Promise<void> {
+  const rows: (string | number)[][] = [];
+  for (const side of [640, 1024]) {
+    const image = testPicture(side, side);
+    const hole = ellipseMask(side, side, { x: side / 4, y: side / 4, w: side / 2, h: side / 3 });
+    const other = boxMask(side, side, { x: side / 3, y: side / 3, w: side / 3, h: side / 3 });
+    const generated = testPicture(side, side);
+    generated.data.reverse();
+    const cases: [string, () => unknown][] = [
+      ['mask grow 12', () => growMask(hole, 12)],
+      ['mask shrink 12', () => shrinkMask(hole, 12)],
+      ['mask invert', () => invertMask(hole)],
+      ['mask union', () => unionMask(hole, other)],
+      ['mask move 20,-10', () => moveMask(hole, 20, -10)],
+      ['blend (feather + mix)', () => blendImages(image, generated, hole)],
+      ['background metrics', () => backgroundMetrics(image, generated, hole)],
+      ['mask overlay preview', () => maskOverlay(image, hole)],
+    ];
+    for (const [name, fn] of cases) {
+      const samples = await sample(fn, 20);
+      rows.push([`${name} @ ${side}²`, ms(percentile(samples, 50)), ms(percentile(samples, 99))]);
+    }
+  }
+  printTable('Mask operations and blend (ms)', ['operation', 'p50', 'p99'], rows);
+}
+
+async function benchEngine(): Promise<void> {
+  const image = testPicture(512, 512);
+  // 15 % hole: an ellipse of area π·a·b = 0.15 · 512².
+  const radius = Math.sqrt((0.15 * 512 * 512) / Math.PI);
+  const hole = ellipseMask(512, 512, { x: 256 - radius, y: 256 - radius, w: 2 * radius, h: 2 * radius });
+  const request = { image, hole, caption: '', seed: 0, steps: 1, guidance: 0, strength: 1 };
+  const engine = createClassicalEngine();
+  const direct = await sample(() => inpaintTelea(image, hole), 10);
+  const worker = await sample(() => engine.inpaint(request, new AbortController().signal, () => {}), 10);
+  await engine.close();
+  printTable('Classical engine, 512² with a 15 % hole (ms)', ['path', 'p50', 'p99'], [
+    ['inpaintTelea on the main thread', ms(percentile(direct, 50)), ms(percentile(direct, 99))],
+    ['engine.inpaint (worker thread, kept warm)', ms(percentile(worker, 50)), ms(percentile(worker, 99))],
+  ]);
+}
+
+async function benchQueue(): Promise<void> {
+  const temp = tempDataDir();
+  const database = openDatabase(`${temp.dir}/bench.db`);
+  const queue = createSqliteJobQueue(database.db, { leaseMs: 30_000, maxAttempts: 3, retryBaseMs: 1000, pollMs: 250, log: silentLog });
+  const n = 2000;
+  const enqueueMs = await time(async () => {
+    for (let i = 0; i < n; i++) await queue.enqueue({ id: `j${i}`, kind: 'bench', conversationId: null, payload: { i }, ref: 'J-BENCH' });
+  });
+  const claimMs = await time(() => {
+    for (let i = 0; i < n; i++) {
+      const row = claimJob(database.db, 'w', 30_000)!;
+      completeJob(database.db, row.id, 'w', {});
+    }
+  });
+  database.close();
+  temp.cleanup();
+  printTable(`Embedded queue (SQLite WAL, ${n} jobs)`, ['step', 'jobs/s'], [
+    ['enqueue', Math.round((n / enqueueMs) * 1000)],
+    ['claim + complete', Math.round((n / claimMs) * 1000)],
+    ['enqueue + claim + complete', Math.round((n / (enqueueMs + claimMs)) * 1000)],
+  ]);
+}
+
+const suites: Record<string, () => Promise<void>> = { turn: benchTurns, masks: benchMasks, engine: benchEngine, queue: benchQueue };
+const chosen = process.argv.slice(2).filter((name) => name in suites);
+console.log(`brushtalk benchmarks · node ${process.version} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`);
+for (const name of chosen.length ? chosen : Object.keys(suites)) await suites[name]();
