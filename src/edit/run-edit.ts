@@ -47,7 +47,7 @@ export function createEditProcessor(deps: EditDeps): JobProcessor {
     const started = performance.now();
     const image = await decodeImage(await deps.blobs.get(spec.imageId), deps.limits);
     const hole = await decodeMask(await deps.blobs.get(spec.maskId), image.width, image.height, deps.limits);
-    const size = engineSize(image.width, image.height);
+    const size = engineSize(image.width, image.height, deps.engine.sizePolicy);
     const resized = size.width === image.width && size.height === image.height;
     const small = resized ? image : await resizeRgb(image, size.width, size.height);
     const smallHole = resized ? hole : await resizeMask(hole, size.width, size.height);

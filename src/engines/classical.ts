@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BrushtalkError } from '../errors.ts';
 import { sameSize } from '../images/raster.ts';
+import type { SizePolicy } from '../images/size.ts';
 import type { ClassicalJob, ClassicalWorkerMessage } from './classical-worker.ts';
 import type { InpaintEngine, InpaintRequest, InpaintResult, ProgressListener } from './engine.ts';
 
@@ -35,6 +36,8 @@ function spawnWorker(): Worker {
   // execArgv: [] so the tsx CLI's own flags (signal relays, ESM loader) are not replayed inside the thread.
   return new Worker(BOOTSTRAP, { eval: true, execArgv: [], name: 'classical-telea' });
 }
+
+export const classicalSizePolicy: SizePolicy = { minShort: 1, maxShort: 1536, maxLong: 2048, multiple: 1 };
 
 export function createClassicalEngine(options: ClassicalEngineOptions = {}): InpaintEngine {
   const radius = options.radius ?? 5;
@@ -69,6 +72,9 @@ export function createClassicalEngine(options: ClassicalEngineOptions = {}): Inp
   return {
     name: 'classical-telea',
     generative: false,
+    // A fill needs no model size: work at the picture's own resolution (sharper than a round trip through
+    // 512 px), only scaling down very large pictures to keep a fill around a second.
+    sizePolicy: classicalSizePolicy,
     inpaint(request, signal, onProgress) {
       if (closed) return Promise.reject(new BrushtalkError('engine.unavailable', 'The image engine is shutting down; try again in a moment.', { retryable: true }));
       if (signal.aborted) return Promise.reject(cancelled());

@@ -1,4 +1,5 @@
 import type { Mask, RgbImage } from '../images/raster.ts';
+import type { SizePolicy } from '../images/size.ts';
 
 /** What every inpainting engine gets: the picture at engine size and the hole to fill (1 = hole). */
 export interface InpaintRequest {
@@ -27,6 +28,8 @@ export interface InpaintEngine {
   readonly name: string;
   /** False for engines that can only fill from surroundings (they cannot add a hat). */
   readonly generative: boolean;
+  /** The size the engine works at (the picture is scaled to it and back; aspect ratio kept). */
+  readonly sizePolicy: SizePolicy;
   inpaint(request: InpaintRequest, signal: AbortSignal, onProgress: ProgressListener): Promise<InpaintResult>;
   close(): Promise<void>;
 }

@@ -16,6 +16,7 @@ import { blendImages } from '../../src/images/blend.ts';
 import { ellipseMask, growMask, invertMask, moveMask, shrinkMask, unionMask, boxMask } from '../../src/images/mask-ops.ts';
 import { backgroundMetrics } from '../../src/images/metrics.ts';
 import { maskOverlay } from '../../src/images/preview.ts';
+import { defaultSizePolicy } from '../../src/images/size.ts';
 import { silentLog, tempDataDir, testConfig } from '../helpers/env.ts';
 import { pictureFile, testPicture } from '../helpers/images.ts';
 import { recordingAdapter, recordingReply } from '../helpers/reply.ts';
@@ -24,6 +25,7 @@ import { ms, percentile, printTable, sample, time } from './stats.ts';
 const noopEngine: InpaintEngine = {
   name: 'no-op',
   generative: false,
+  sizePolicy: defaultSizePolicy,
   async inpaint(request) {
     return { image: request.image, info: {} };
   },

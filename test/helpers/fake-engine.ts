@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { InpaintEngine } from '../../src/engines/engine.ts';
 import { BrushtalkError } from '../../src/errors.ts';
+import { defaultSizePolicy } from '../../src/images/size.ts';
 
 /**
  * An engine we own, for turn and queue tests: paints the hole one flat colour, after an optional delay
@@ -11,6 +12,7 @@ export function fakeEngine(options: { delayMs?: number; colour?: [number, number
   const engine = {
     name: 'fake-fill',
     generative: false,
+    sizePolicy: defaultSizePolicy,
     calls: 0,
     async inpaint(request: Parameters<InpaintEngine['inpaint']>[0], signal: AbortSignal, onProgress: (f: number) => void) {
       engine.calls++;
