@@ -19,6 +19,9 @@ const schema = z.object({
   JOB_RETRY_BASE_MS: integer(0, 600_000).default(2_000),
   WORKER_CONCURRENCY: integer(1, 16).default(1),
   WORKER_POLL_MS: integer(10, 60_000).default(250),
+  WEIGHTS_DIR: z.string().min(1).optional(),
+  DETECTOR_MODEL: z.string().min(1).default('grounding-dino-tiny'),
+  SEGMENTER_MODEL: z.string().min(1).default('slimsam-77'),
 });
 
 export interface Config {
@@ -26,6 +29,9 @@ export interface Config {
   databasePath: string;
   blobDir: string;
   outDir: string;
+  /** Downloaded model folders, one per manifest id (transformers.js layout). */
+  weightsDir: string;
+  models: { detector: string; segmenter: string };
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   limits: { maxBytes: number; maxPixels: number };
   jobs: { leaseMs: number; maxAttempts: number; retryBaseMs: number; concurrency: number; pollMs: number };
@@ -50,6 +56,8 @@ export function loadConfig(env: Environment = process.env, defaults: Environment
     databasePath: path.resolve(e.DATABASE_PATH ?? path.join(dataDir, 'brushtalk.db')),
     blobDir: path.join(dataDir, 'blobs'),
     outDir: path.join(dataDir, 'out'),
+    weightsDir: path.resolve(e.WEIGHTS_DIR ?? path.join(dataDir, 'weights')),
+    models: { detector: e.DETECTOR_MODEL, segmenter: e.SEGMENTER_MODEL },
     logLevel: e.LOG_LEVEL,
     limits: { maxBytes: e.MAX_INPUT_BYTES, maxPixels: Math.round(e.MAX_INPUT_MEGAPIXELS * 1_000_000) },
     jobs: {
