@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isBrushtalkError } from '../src/errors.ts';
 import type { Logger } from '../src/log.ts';
@@ -52,6 +53,19 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
     const row = repo.getJob(db, id);
     return row ? toRecord(row) : null;
   };
+
+  /**
+   * The SQLite file is local, so every worker that ever claimed from it ran on this host: a running job
+   * whose worker process no longer exists was orphaned by a crash and can be taken now rather than when
+   * its lease runs out.
+   */
+  function recoverOrphans(): void {
+    for (const job of repo.runningJobs(db)) {
+      const [host, pid] = (job.workerId ?? '').split(':');
+      if (host !== os.hostname() || !pid || processAlive(Number(pid))) continue;
+      if (repo.expireLease(db, job.id, job.workerId!)) options.log.warn({ jobId: job.id, deadWorker: job.workerId }, 'taking over a job whose worker died');
+    }
+  }
 
   async function runOne(row: repo.JobRow, workerId: string, processor: JobProcessor, stopping: AbortSignal): Promise<void> {
     const log = options.log.child({ ref: row.ref, jobId: row.id, attempt: row.attempts });
@@ -115,8 +129,9 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
     },
     run(processor, { concurrency = 1 } = {}): WorkerHandle {
       const stopping = new AbortController();
+      recoverOrphans();
       const loops = Array.from({ length: concurrency }, async () => {
-        const workerId = `${process.pid}:${randomUUID()}`;
+        const workerId = `${os.hostname()}:${process.pid}:${randomUUID()}`;
         while (!stopping.signal.aborted) {
           const row = repo.claimJob(db, workerId, options.leaseMs);
           if (row) {
@@ -165,4 +180,13 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
       listeners.clear();
     },
   };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0); // signal 0 checks existence without touching the process
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
 }

@@ -99,3 +99,13 @@ export function cancelJob(db: DbLike, id: string, now = Date.now()): boolean {
 export function jobsOfConversation(db: DbLike, conversationId: string, states: JobState[]): JobRow[] {
   return db.select().from(jobs).where(and(eq(jobs.conversationId, conversationId), inArray(jobs.state, states))).all();
 }
+
+/** Running jobs with their worker ids (for finding the ones whose process is gone). */
+export function runningJobs(db: DbLike): { id: string; workerId: string | null }[] {
+  return db.select({ id: jobs.id, workerId: jobs.workerId }).from(jobs).where(eq(jobs.state, 'running')).all();
+}
+
+/** End a job's lease now, so the next claim takes it (its worker is known to be dead). */
+export function expireLease(db: DbLike, id: string, workerId: string, now = Date.now()): boolean {
+  return db.update(jobs).set({ leaseUntil: now - 1, updatedAt: now }).where(owned(id, workerId)).run().changes === 1;
+}

@@ -16,6 +16,7 @@ afterEach(async () => {
 });
 
 function startChild(dataDir: string, mode: 'slow' | 'classical') {
+  const started = Date.now();
   // node itself with tsx's loader (not the tsx CLI, which would put a second process between us and the
   // worker, and SIGKILL would only kill the wrapper).
   const proc = spawn(process.execPath, ['--import', 'tsx', child, dataDir, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -23,11 +24,12 @@ function startChild(dataDir: string, mode: 'slow' | 'classical') {
   proc.stderr.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   cleanups.push(() => proc.kill('SIGKILL'));
-  return { proc, exited, stderr: () => stderr };
+  return { proc, exited, stderr: () => stderr, elapsed: () => Date.now() - started };
 }
 
 describe('crash recovery', () => {
   it('a job whose worker process is killed mid-run completes once after a restart, and its version appears once', async () => {
+    // A 60 s lease: the restarted worker must notice the dead process rather than wait the lease out.
     const temp = tempDataDir();
     cleanups.push(temp.cleanup);
     // The bot side: takes the turn and queues the job, but runs no worker of its own.
@@ -55,6 +57,7 @@ describe('crash recovery', () => {
     const code = await Promise.race([second.exited, delay(30_000).then(() => 'timeout')]);
     expect(code, second.stderr()).toBe(0);
     expect(job()).toMatchObject({ state: 'done', attempts: 2 });
+    expect(second.elapsed()).toBeLessThan(30_000);
     const versions = db.prepare("SELECT number, kind, engine FROM versions WHERE kind = 'result'").all();
     expect(versions).toEqual([{ number: 2, kind: 'result', engine: 'classical-telea' }]);
   }, 60_000);
