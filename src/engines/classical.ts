@@ -7,12 +7,11 @@
  * Booting a worker costs ≈ 0.3 s (tsx compiling the worker), more than a 512² fill, so one finished worker
  * is kept, unref'd, for the next job; a cancelled or crashed one is never reused.
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { BrushtalkError } from '../errors.ts';
 import { sameSize } from '../images/raster.ts';
 import type { SizePolicy } from '../images/size.ts';
+import { spawnTsWorker } from '../workers/ts-worker.ts';
 import type { ClassicalJob, ClassicalWorkerMessage } from './classical-worker.ts';
 import type { InpaintEngine, InpaintRequest, InpaintResult, ProgressListener } from './engine.ts';
 
@@ -21,20 +20,8 @@ export interface ClassicalEngineOptions {
   radius?: number;
 }
 
-/**
- * The worker is TypeScript. `new Worker(url, { execArgv: ['--import', 'tsx'] })` does not work on Node 20:
- * tsx 4.23 registers its ESM hooks in worker threads only on Node >= 22.22.3 / 24.11.1, and a worker does not
- * inherit them from a parent under vitest or under the tsx CLI. tsx's CommonJS API hooks `require` inside the
- * thread itself, so a one-line eval bootstrap loads the .ts worker the same way everywhere. Paths are absolute
- * so neither the cwd nor the caller's loader matters.
- */
-const WORKER_FILE = fileURLToPath(new URL('./classical-worker.ts', import.meta.url));
-const TSX_CJS_API = createRequire(import.meta.url).resolve('tsx/cjs/api');
-const BOOTSTRAP = `require(${JSON.stringify(TSX_CJS_API)}).require(${JSON.stringify(WORKER_FILE)}, ${JSON.stringify(pathToFileURL(WORKER_FILE).href)});`;
-
 function spawnWorker(): Worker {
-  // execArgv: [] so the tsx CLI's own flags (signal relays, ESM loader) are not replayed inside the thread.
-  return new Worker(BOOTSTRAP, { eval: true, execArgv: [], name: 'classical-telea' });
+  return spawnTsWorker(new URL('./classical-worker.ts', import.meta.url), 'classical-telea');
 }
 
 export const classicalSizePolicy: SizePolicy = { minShort: 1, maxShort: 1536, maxLong: 2048, multiple: 1 };
