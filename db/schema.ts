@@ -49,6 +49,7 @@ export const versions = sqliteTable(
     caption: text('caption'),
     editType: text('edit_type'),
     object: text('object'),
+    detections: text('detections', { mode: 'json' }).$type<Record<string, unknown>>(),
     params: text('params', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
     engine: text('engine'),
     metrics: text('metrics', { mode: 'json' }).$type<Record<string, unknown>>(),

@@ -2,7 +2,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import type { ConversationRef } from '../src/contracts.ts';
 import { BrushtalkError } from '../src/errors.ts';
 import type { EditParams } from '../src/session/params.ts';
-import type { EditSession, EditType, Version } from '../src/session/session.ts';
+import type { Detections, EditSession, EditType, Version } from '../src/session/session.ts';
 import { insertJob, type NewJob } from './jobs.ts';
 import type { Db } from './open.ts';
 import { blobs, conversations, versions } from './schema.ts';
@@ -38,6 +38,7 @@ function loadVersions(db: Db, conversationId: string): Version[] {
     caption: v.caption,
     editType: v.editType as EditType | null,
     object: v.object,
+    detections: (v.detections as unknown as Detections | null) ?? null,
     params: v.params as unknown as EditParams,
     engine: v.engine,
     metrics: v.metrics ?? null,
@@ -125,6 +126,7 @@ export function saveSession(db: Db, session: EditSession, newJobs: NewJob[] = []
           caption: v.caption,
           editType: v.editType,
           object: v.object,
+          detections: v.detections as unknown as Record<string, unknown> | null,
           params: v.params as unknown as Record<string, unknown>,
           engine: v.engine,
           metrics: v.metrics,

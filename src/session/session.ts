@@ -11,6 +11,16 @@ import { defaultParams, validateParams, type EditParams } from './params.ts';
 export type VersionKind = 'source' | 'mask' | 'caption' | 'params' | 'result';
 export type EditType = 'addition' | 'removal' | 'local' | 'global' | 'background';
 
+/** What the detector found for a phrase on this version's picture, and which boxes the mask uses. */
+export interface Detections {
+  phrase: string;
+  /** The box threshold of BrushEdit's cascade at which boxes appeared. */
+  threshold: number;
+  boxes: { x: number; y: number; w: number; h: number; score: number; label: string }[];
+  /** Indices into boxes, in the order a person counts them (left to right). */
+  selected: number[];
+}
+
 export interface Version {
   id: string;
   /** 1, 2, 3… per session: what users type in "version 2". */
@@ -27,6 +37,8 @@ export interface Version {
   caption: string | null;
   editType: EditType | null;
   object: string | null;
+  /** Kept so later turns can say "the other one" or "both" without detecting again. */
+  detections: Detections | null;
   params: EditParams;
   engine: string | null;
   metrics: Record<string, unknown> | null;
@@ -131,6 +143,7 @@ export function addSource(session: EditSession, source: SourceImage, seed: numbe
       caption: null,
       editType: null,
       object: null,
+      detections: null,
       params: previous ? previous.params : { ...defaultParams, seed },
       engine: null,
       metrics: null,
@@ -150,12 +163,24 @@ function derive(session: EditSession, kind: VersionKind, note: string, change: P
   );
 }
 
-/** Replace the mask (null clears it). Coverage is the hole's share of the image, computed by the caller. */
-export function setMask(session: EditSession, maskId: string | null, coverage: number, note: string, clock: Clock): EditSession {
+/**
+ * Replace the mask (null clears it). Coverage is the hole's share of the image, computed by the caller.
+ * A mask built from detections records them (and the object); a hand-made mask forgets stale ones.
+ */
+export function setMask(
+  session: EditSession,
+  maskId: string | null,
+  coverage: number,
+  note: string,
+  clock: Clock,
+  found: { detections: Detections; object: string } | null = null,
+): EditSession {
   if (maskId !== null && !(coverage > 0)) {
     throw new BrushtalkError('mask.empty', 'That would leave the mask empty. Draw a region first, e.g. `mask box 10,10,200,150`.');
   }
-  return derive(session, 'mask', note, { maskId, maskCoverage: maskId === null ? 0 : coverage }, clock);
+  const change: Partial<Version> = { maskId, maskCoverage: maskId === null ? 0 : coverage };
+  if (found) Object.assign(change, { detections: found.detections, object: found.object });
+  return derive(session, 'mask', note, change, clock);
 }
 
 export const maxCaptionLength = 500;
