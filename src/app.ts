@@ -11,6 +11,7 @@ import type { InpaintEngine } from './engines/engine.ts';
 import type { JobQueue, WorkerHandle } from './jobs/queue.ts';
 import type { Logger } from './log.ts';
 import type { BlobStore, SessionStore } from './store.ts';
+import type { VisionService } from './vision/service.ts';
 import { startResultDelivery } from './turn/deliver.ts';
 import { createTurnHandler } from './turn/turn.ts';
 
@@ -19,6 +20,8 @@ export interface AppOptions {
   log: Logger;
   /** Defaults to the engine the installed weights allow (today: the classical engine). */
   engine?: InpaintEngine;
+  /** Defaults to the detector and segmenter under WEIGHTS_DIR, run in a worker thread. */
+  vision?: VisionService;
 }
 
 /** The embedded service: one SQLite file, an in-process worker, and whatever adapters are attached. */
@@ -28,20 +31,21 @@ export interface App {
   blobs: BlobStore;
   queue: JobQueue;
   engine: InpaintEngine;
+  vision: VisionService | undefined;
   database: Database_;
   attach(adapter: ChatAdapter): void;
   startWorker(): void;
   close(): Promise<void>;
 }
 
-export function createApp({ config, log, engine = createClassicalEngine() }: AppOptions): App {
+export function createApp({ config, log, engine = createClassicalEngine(), vision }: AppOptions): App {
   const database = openDatabase(config.databasePath);
   const sessions = createSessionStore(database.db, config.jobs.maxAttempts);
   const blobs = createBlobStore(database.db, config.blobDir);
   const queue = createSqliteJobQueue(database.db, { ...config.jobs, log });
   const adapters = new Map<string, ChatAdapter>();
   const delivery = startResultDelivery({ queue, sessions, blobs, log, replyTo: (ref) => adapters.get(ref.platform)?.replyTo(ref) ?? null });
-  const handleTurn = createTurnHandler({ sessions, blobs, queue, log, limits: config.limits, engine });
+  const handleTurn = createTurnHandler({ sessions, blobs, queue, log, limits: config.limits, engine, vision });
   let worker: WorkerHandle | null = null;
 
   async function settled(ref: ConversationRef): Promise<void> {
@@ -65,6 +69,7 @@ export function createApp({ config, log, engine = createClassicalEngine() }: App
     blobs,
     queue,
     engine,
+    vision,
     database,
     attach(adapter) {
       adapters.set(adapter.platform, adapter);
@@ -77,6 +82,7 @@ export function createApp({ config, log, engine = createClassicalEngine() }: App
       await delivery.flush();
       delivery.stop();
       await engine.close();
+      await vision?.close();
       await queue.close();
       database.close();
     },

@@ -26,8 +26,16 @@ export type ErrorCode =
   | 'engine.failed'
   | 'engine.cancelled'
   | 'engine.unavailable'
+  | 'vision.failed'
+  | 'vision.bad_prompt'
   | 'job.not_found'
   | 'config.invalid'
+  | 'weights.missing'
+  | 'weights.corrupt'
+  | 'weights.download_failed'
+  | 'weights.unknown'
+  | 'weights.manifest_invalid'
+  | 'vision.not_found'
   | 'internal';
 
 export class BrushtalkError extends Error {

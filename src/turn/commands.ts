@@ -16,6 +16,8 @@ export type MaskOp =
 export type Command =
   | { type: 'mask'; mask: MaskOp; text: string }
   | { type: 'caption'; text: string }
+  | { type: 'find'; text: string }
+  | { type: 'select'; text: string }
   | { type: 'params'; update: Partial<EditParams> }
   | { type: 'reseed' }
   | { type: 'undo' | 'redo' | 'history' | 'help' | 'cancel' }
@@ -24,6 +26,7 @@ export type Command =
 
 export const helpText = [
   'Send a picture with an instruction, then refine:',
+  '`find the dog` · `find both cats` · `find the left car` → mask from the object finder; `select other|both|left|2` to choose again',
   '`mask box x,y,w,h` · `mask ellipse x,y,w,h` · `mask add box …` · `mask cut ellipse …`',
   '`mask grow N` · `mask shrink N` · `mask move dx,dy` · `mask invert` · `mask all` · `mask clear`',
   '`caption <text>` · `seed N` (or `seed` for a new one) · `steps N` · `guidance X` · `strength X` · `samples N` · `blend on|off`',
@@ -113,6 +116,10 @@ export function parseCommand(input: string): Command {
       return parseMask(args, text);
     case 'caption':
       return { type: 'caption', text: args };
+    case 'find':
+    case 'select':
+      if (!args) bad(word === 'find' ? 'Usage: `find the dog` (or `find both cats`, `find the left car`).' : 'Usage: `select other`, `select both`, `select left`, `select 2`.');
+      return { type: word, text: args };
     case 'version':
       return { type: 'version', number: parseIntArg(rest[0], 'The version', 'version 2', 1, 1_000_000) };
     case 'seed':

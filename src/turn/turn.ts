@@ -11,6 +11,8 @@ import { helpText, parseCommand, type Command } from './commands.ts';
 import { describeVersion, formatHistory } from './history.ts';
 import { createKeyedLock } from './locks.ts';
 import { applyMaskOp } from './mask-edit.ts';
+import { findObject, reselect, type FoundObject } from './find.ts';
+import type { VisionService } from '../vision/service.ts';
 
 export interface TurnDeps {
   sessions: SessionStore;
@@ -18,6 +20,8 @@ export interface TurnDeps {
   queue: JobQueue;
   log: Logger;
   limits: DecodeLimits;
+  /** Open-vocabulary detection and segmentation; absent where no vision service runs. */
+  vision?: VisionService;
   /** Name and kind of the engine that will run edits, for honest replies. */
   engine: { name: string; generative: boolean };
   clock?: S.Clock;
@@ -122,6 +126,26 @@ export function createTurnHandler(deps: TurnDeps): TurnHandler {
         const stored = await storeMask(mask);
         const next = S.setMask(session, stored.id, stored.coverage, command.text, clock);
         return done(next, `Mask updated: ${describeVersion(S.requireHead(next))}.`);
+      }
+      case 'find':
+      case 'select': {
+        const head = S.requireHead(session);
+        if (!deps.vision) throw new BrushtalkError('engine.unavailable', 'Finding objects is not set up on this server; draw a box instead: `mask box x,y,w,h`.');
+        const image = await decodeImage(await deps.blobs.get(head.imageId), deps.limits);
+        let found: FoundObject;
+        if (command.type === 'find') {
+          found = await findObject(deps.vision, image, head.imageId, command.text);
+        } else {
+          if (!head.detections) throw new BrushtalkError('command.bad_arguments', 'There is nothing to choose from yet: first `find the dog`.');
+          found = await reselect(deps.vision, image, head.imageId, head.detections, command.text);
+        }
+        const stored = await storeMask(found.mask);
+        const { detections } = found;
+        const next = S.setMask(session, stored.id, stored.coverage, `${command.type} ${command.text}`, clock, { detections, object: detections.phrase });
+        const count = detections.boxes.length;
+        const chosen = detections.selected.map((i) => i + 1).join(', ');
+        const boxesNote = found.boxesOnly ? ' (no segmenter installed: the mask is the boxes; `npx brushtalk weights pull` adds one)' : '';
+        return done(next, `Found ${count} × "${detections.phrase}" (threshold ${detections.threshold}); using ${chosen} of ${count}${boxesNote}. ${describeVersion(S.requireHead(next))}.`);
       }
       case 'edit': {
         const spec = S.planEdit(session, command.instruction);
