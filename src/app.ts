@@ -13,7 +13,9 @@ import type { Logger } from './log.ts';
 import type { BlobStore, SessionStore } from './store.ts';
 import type { VisionService } from './vision/service.ts';
 import { startResultDelivery } from './turn/deliver.ts';
+import { findInPicture } from './turn/find.ts';
 import { createTurnHandler } from './turn/turn.ts';
+import { BrushtalkError } from './errors.ts';
 
 export interface AppOptions {
   config: Config;
@@ -64,7 +66,20 @@ export function createApp({ config, log, engine = createClassicalEngine(), visio
   }
 
   return {
-    core: { handleTurn, settled },
+    core: {
+      handleTurn,
+      settled,
+      async findInPicture(image, phrase) {
+        if (!vision) throw new BrushtalkError('engine.unavailable', 'Finding objects is not set up here.');
+        const found = await findInPicture(vision, config.limits, image, phrase);
+        const { boxes, selected, threshold } = found.detections;
+        const lines = boxes.map(
+          (b, i) => `${selected.includes(i) ? '*' : ' '} ${i + 1}. ${b.label} ${(b.score * 100).toFixed(0)}% at ${b.x},${b.y},${b.w},${b.h}`,
+        );
+        lines.push(`threshold ${threshold}${found.boxesOnly ? ' · no segmenter installed: the mask is the boxes' : ''} · ${Math.round(found.timings.total ?? 0)} ms`);
+        return { maskPng: found.maskPng, overlayPng: found.overlayPng, lines };
+      },
+    },
     sessions,
     blobs,
     queue,

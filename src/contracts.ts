@@ -65,4 +65,13 @@ export interface Core {
   handleTurn(turn: IncomingTurn, reply: ReplyChannel): Promise<void>;
   /** Resolves once the conversation has no queued or running edits and their results were delivered. */
   settled(ref: ConversationRef): Promise<void>;
+  /** Find an object in a picture outside any conversation: the mask, an overlay, and what was found. */
+  findInPicture(image: Uint8Array, phrase: string): Promise<PictureSearchResult>;
+}
+
+export interface PictureSearchResult {
+  maskPng: Uint8Array;
+  overlayPng: Uint8Array;
+  /** One line per match, left to right, marked when used in the mask. */
+  lines: string[];
 }

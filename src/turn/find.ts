@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { Box } from '../contracts.ts';
 import { BrushtalkError, isBrushtalkError } from '../errors.ts';
+import { decodeImage, encodeMaskPng, encodePng, type DecodeLimits } from '../images/codec.ts';
 import { boxMask, unionMask } from '../images/mask-ops.ts';
+import { maskOverlay } from '../images/preview.ts';
 import type { Mask, RgbImage } from '../images/raster.ts';
 import type { Detections } from '../session/session.ts';
 import { cascade, nms, parseSelector, selectDetections, type Selector } from '../vision/detections.ts';
@@ -77,4 +80,26 @@ export async function reselect(vision: VisionService, image: RgbImage, imageKey:
   const selected = selectDetections(candidates, selector, previous.selected);
   const chosen = await maskFor(vision, image, imageKey, selected.map((i) => candidates[i].box));
   return { ...chosen, detections: { ...previous, selected }, timings: chosen.timings };
+}
+
+export interface PictureSearch {
+  maskPng: Buffer;
+  overlayPng: Buffer;
+  detections: Detections;
+  boxesOnly: boolean;
+  timings: Record<string, number>;
+}
+
+/** One-shot search outside any conversation (`brushtalk detect`): the mask and an overlay as PNGs. */
+export async function findInPicture(vision: VisionService, limits: DecodeLimits, bytes: Uint8Array, text: string): Promise<PictureSearch> {
+  const image = await decodeImage(bytes, limits);
+  const key = createHash('sha256').update(bytes).digest('hex');
+  const found = await findObject(vision, image, key, text);
+  return {
+    maskPng: await encodeMaskPng(found.mask),
+    overlayPng: await encodePng(maskOverlay(image, found.mask)),
+    detections: found.detections,
+    boxesOnly: found.boxesOnly,
+    timings: found.timings,
+  };
 }
