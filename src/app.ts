@@ -11,11 +11,11 @@ import type { InpaintEngine } from './engines/engine.ts';
 import type { JobQueue, WorkerHandle } from './jobs/queue.ts';
 import type { Logger } from './log.ts';
 import type { BlobStore, SessionStore } from './store.ts';
+import { createDefaultVision } from './vision/models.ts';
 import type { VisionService } from './vision/service.ts';
 import { startResultDelivery } from './turn/deliver.ts';
 import { findInPicture } from './turn/find.ts';
 import { createTurnHandler } from './turn/turn.ts';
-import { BrushtalkError } from './errors.ts';
 
 export interface AppOptions {
   config: Config;
@@ -33,14 +33,14 @@ export interface App {
   blobs: BlobStore;
   queue: JobQueue;
   engine: InpaintEngine;
-  vision: VisionService | undefined;
+  vision: VisionService;
   database: Database_;
   attach(adapter: ChatAdapter): void;
   startWorker(): void;
   close(): Promise<void>;
 }
 
-export function createApp({ config, log, engine = createClassicalEngine(), vision }: AppOptions): App {
+export function createApp({ config, log, engine = createClassicalEngine(), vision = createDefaultVision(config, log) }: AppOptions): App {
   const database = openDatabase(config.databasePath);
   const sessions = createSessionStore(database.db, config.jobs.maxAttempts);
   const blobs = createBlobStore(database.db, config.blobDir);
@@ -70,7 +70,6 @@ export function createApp({ config, log, engine = createClassicalEngine(), visio
       handleTurn,
       settled,
       async findInPicture(image, phrase) {
-        if (!vision) throw new BrushtalkError('engine.unavailable', 'Finding objects is not set up here.');
         const found = await findInPicture(vision, config.limits, image, phrase);
         const { boxes, selected, threshold } = found.detections;
         const lines = boxes.map(
@@ -97,7 +96,7 @@ export function createApp({ config, log, engine = createClassicalEngine(), visio
       await delivery.flush();
       delivery.stop();
       await engine.close();
-      await vision?.close();
+      await vision.close();
       await queue.close();
       database.close();
     },

@@ -12,6 +12,8 @@ export const usage = `brushtalk — edit pictures by saying what to change
   brushtalk edit <image> "<instruction>" [--mask m.png | --box x,y,w,h] [--out out.png] [--session name]
   brushtalk edit "<instruction or command>" --session name      continue a session (e.g. "mask grow 12", "undo")
   brushtalk chat [--session name] [image]                         interactive; "load <file>" sends a picture
+  brushtalk detect <image> "<phrase>" [--out mask.png]            find an object: writes its mask and an overlay
+  brushtalk weights list|pull <id>|verify                         model files for detect/find (see weights/README.md)
   brushtalk history --session name
   brushtalk undo|redo --session name ·  brushtalk version N --session name
   brushtalk serve                                                 run the service (same as npm start)`;
@@ -98,6 +100,19 @@ export function createCliAdapter(env: CliEnvironment) {
     rl.close();
   }
 
+  async function detect(core: Core, args: string[], out: string | undefined): Promise<void> {
+    if (args.length !== 2) throw new UsageError('detect takes an image and a phrase, e.g. brushtalk detect photo.jpg "the left dog"');
+    const [image, phrase] = args;
+    const found = await core.findInPicture(await readFileFor('image', image), phrase);
+    const maskPath = path.resolve(out ?? `${path.basename(image, path.extname(image))}-mask.png`);
+    const overlayPath = maskPath.replace(/(\.png)?$/i, '-overlay.png');
+    await fs.writeFile(maskPath, found.maskPng);
+    await fs.writeFile(overlayPath, found.overlayPng);
+    for (const line of found.lines) env.stdout(line);
+    env.stdout(`mask: ${maskPath}`);
+    env.stdout(`overlay: ${overlayPath}`);
+  }
+
   /** Run one CLI invocation; returns the process exit code. */
   async function run(core: Core, argv: string[]): Promise<number> {
     failed = false;
@@ -137,6 +152,9 @@ export function createCliAdapter(env: CliEnvironment) {
           break;
         case 'chat':
           await chat(core, session, args[0]);
+          break;
+        case 'detect':
+          await detect(core, args, values.out);
           break;
         default:
           throw new UsageError(`unknown command "${command}"`);

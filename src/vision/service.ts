@@ -33,6 +33,7 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 export function createVisionService(options: VisionOptions): VisionService {
   const { log, requireModel, ...workerData } = options;
   let worker: Worker | null = null;
+  let closing = false;
   let nextId = 1;
   const pending = new Map<number, { resolve(reply: VisionReply): void; reject(error: unknown): void }>();
 
@@ -50,7 +51,7 @@ export function createVisionService(options: VisionOptions): VisionService {
         waiter.reject(new BrushtalkError('vision.failed', 'The object finder stopped unexpectedly; please try again.', { retryable: true }));
         pending.delete(id);
       }
-      if (code !== 0) log.warn({ code }, 'vision worker exited');
+      if (code !== 0 && !closing) log.warn({ code }, 'vision worker exited');
     });
     spawned.unref(); // an idle vision worker never keeps the process alive
     return spawned;
@@ -89,8 +90,10 @@ export function createVisionService(options: VisionOptions): VisionService {
       return call<{ mask: Mask; score: number }>({ type: 'segment', image: sent, imageKey, boxes }, [sent.data.buffer as ArrayBuffer]);
     },
     async close() {
+      closing = true;
       await worker?.terminate();
       worker = null;
+      closing = false;
     },
   };
 }

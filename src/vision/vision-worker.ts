@@ -7,7 +7,7 @@ import type { Box } from '../contracts.ts';
 import { isBrushtalkError } from '../errors.ts';
 import type { RgbImage } from '../images/raster.ts';
 import { loadDetector, type Detector } from './detector.ts';
-import { createEmbeddingCache } from './embedding-cache.ts';
+import { createEmbeddingCache, embeddingKey } from './embedding-cache.ts';
 import { cleanupMask } from './mask-cleanup.ts';
 import { loadSegmenter, type Segmenter } from './segmenter.ts';
 
@@ -47,7 +47,7 @@ async function handle(request: VisionRequest): Promise<{ result: unknown; timing
     return { result: candidates, timings };
   }
   const model = await timed('load', () => (segmenter ??= loadSegmenter(config.weightsDir, config.segmenterId)));
-  const { embedding, source } = await timed('embed', () => cache.getOrCompute(`${config.segmenterId}:${request.imageKey}`, () => model.embed(request.image)));
+  const { embedding, source } = await timed('embed', () => cache.getOrCompute(embeddingKey(request.imageKey, config.segmenterId), () => model.embed(request.image)));
   timings[`embedding_${source}`] = 1;
   const { mask, score } = await timed('decode', () => model.segment(embedding, { boxes: request.boxes }));
   const cleaned = await timed('cleanup', async () => cleanupMask(mask));
