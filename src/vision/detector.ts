@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Box } from '../contracts.ts';
 import { BrushtalkError, isBrushtalkError } from '../errors.ts';
 import type { RgbImage } from '../images/raster.ts';
+import { stopwatch, type StageTimings } from './stages.ts';
 import { localModelOptions, offlineTransformers } from './transformers.ts';
 
 export type DetectorFamily = 'grounding-dino' | 'owlv2' | 'owlvit';
@@ -24,7 +25,7 @@ export interface Candidate {
 export interface Detector {
   modelId: string;
   family: DetectorFamily;
-  detect(image: RgbImage, phrase: string): Promise<Candidate[]>;
+  detect(image: RgbImage, phrase: string, timings?: StageTimings): Promise<Candidate[]>;
   dispose(): Promise<void>;
 }
 
@@ -75,22 +76,26 @@ export async function loadDetector(weightsDir: string, modelId: string, options:
   const imageProcessor = processor.image_processor;
   if (!imageProcessor) throw new BrushtalkError('vision.failed', `The object detector "${modelId}" has no image processor in ${dir}.`);
 
-  async function detect(image: RgbImage, phrase: string): Promise<Candidate[]> {
+  async function detect(image: RgbImage, phrase: string, timings?: StageTimings): Promise<Candidate[]> {
     if (!phrase.trim()) throw new BrushtalkError('command.bad_arguments', 'Say what to look for, e.g. "the dog".');
+    const lap = stopwatch(timings);
     try {
-      return family === 'grounding-dino' ? await detectGrounding(image, phrase) : await detectOwl(image, phrase);
+      return family === 'grounding-dino' ? await detectGrounding(image, phrase, lap) : await detectOwl(image, phrase, lap);
     } catch (cause) {
       if (isBrushtalkError(cause)) throw cause;
       throw new BrushtalkError('vision.failed', `The object detector failed on this picture: ${message(cause)}`, { cause, retryable: true });
     }
   }
 
-  async function detectGrounding(image: RgbImage, phrase: string): Promise<Candidate[]> {
+  async function detectGrounding(image: RgbImage, phrase: string, lap: (stage: string) => void): Promise<Candidate[]> {
     // The processor keeps the aspect ratio (shortest/longest edge) and pads nothing for one image, so the model's
     // normalised boxes are fractions of the original picture.
     const text = tokenizer(groundingQuery(phrase));
     // Grounding DINO's image processor adds pixel_mask; the exported graph takes it (and token_type_ids).
-    const output = await model({ ...text, ...(await imageProcessor(toRawImage(tf, image))) });
+    const pixels = await imageProcessor(toRawImage(tf, image));
+    lap('preprocess');
+    const output = await model({ ...text, ...pixels });
+    lap('model');
     const [, queries, textLength] = output.logits.dims as number[];
     const logits = output.logits.data as Float32Array;
     const ids = Array.from(text.input_ids.data as BigInt64Array, Number);
@@ -104,7 +109,9 @@ export async function loadDetector(weightsDir: string, modelId: string, options:
       const box = toPixelBox(output.pred_boxes.data as Float32Array, q, image.width, image.height);
       if (box) found.push({ box, score, label: groundingLabel(row, ids) || phrase.trim().toLowerCase() });
     }
-    return best(found, maxCandidates);
+    const ranked = best(found, maxCandidates);
+    lap('postprocess');
+    return ranked;
   }
 
   /**
@@ -117,12 +124,14 @@ export async function loadDetector(weightsDir: string, modelId: string, options:
     return (tokenizer.decode(picked, { skip_special_tokens: true }) as string).replace(/\s*\.\s*$/, '').trim();
   }
 
-  async function detectOwl(image: RgbImage, phrase: string): Promise<Candidate[]> {
+  async function detectOwl(image: RgbImage, phrase: string, lap: (stage: string) => void): Promise<Candidate[]> {
     // OWLv2 was trained on images padded (bottom/right, grey) to a square; its boxes are fractions of that square.
     const square = family === 'owlv2' ? padToSquare(image) : image;
     const text = tokenizer([phrase.trim()], { padding: true, truncation: true });
     const { pixel_values } = await imageProcessor(toRawImage(tf, square));
+    lap('preprocess');
     const output = await model({ ...text, pixel_values });
+    lap('model');
     const [, queries, texts] = output.logits.dims as number[];
     const logits = output.logits.data as Float32Array;
     const found: Candidate[] = [];
@@ -132,7 +141,9 @@ export async function loadDetector(weightsDir: string, modelId: string, options:
       const box = toPixelBox(output.pred_boxes.data as Float32Array, q, square.width, square.height, image);
       if (box) found.push({ box, score, label: phrase.trim() });
     }
-    return best(found, maxCandidates);
+    const ranked = best(found, maxCandidates);
+    lap('postprocess');
+    return ranked;
   }
 
   return {

@@ -21,6 +21,7 @@ import type { Box } from '../contracts.ts';
 import { BrushtalkError } from '../errors.ts';
 import type { Mask, RgbImage } from '../images/raster.ts';
 import { createMask } from '../images/raster.ts';
+import { stopwatch, type StageTimings } from './stages.ts';
 import { localModelOptions, offlineTransformers } from './transformers.ts';
 
 export interface Float32Tensor {
@@ -53,9 +54,9 @@ export interface SegmentPrompt {
 
 export interface Segmenter {
   readonly modelId: string;
-  embed(image: RgbImage): Promise<ImageEmbedding>;
+  embed(image: RgbImage, timings?: StageTimings): Promise<ImageEmbedding>;
   /** One mask for the whole prompt: several boxes are segmented separately and unioned. */
-  segment(embedding: ImageEmbedding, prompt: SegmentPrompt): Promise<{ mask: Mask; score: number }>;
+  segment(embedding: ImageEmbedding, prompt: SegmentPrompt, timings?: StageTimings): Promise<{ mask: Mask; score: number }>;
   dispose(): Promise<void>;
 }
 
@@ -206,8 +207,9 @@ export async function loadSegmenter(weightsDir: string, modelId: string): Promis
     if (disposed) throw fail('running', new Error('segmenter disposed'));
   };
 
-  async function embed(image: RgbImage): Promise<ImageEmbedding> {
+  async function embed(image: RgbImage, timings?: StageTimings): Promise<ImageEmbedding> {
     checkOpen();
+    const lap = stopwatch(timings);
     if (image.width <= 0 || image.height <= 0) throw new BrushtalkError('image.empty', 'The image has no pixels.');
     if (image.data.length !== image.width * image.height * 3) {
       throw fail('reading the image', new Error(`RGB buffer is ${image.data.length} bytes for ${image.width}x${image.height}`));
@@ -215,7 +217,9 @@ export async function loadSegmenter(weightsDir: string, modelId: string): Promis
     try {
       const raw = new tf.RawImage(image.data, image.width, image.height, 3);
       const inputs = await processor(raw);
+      lap('preprocess');
       const out = await model.get_image_embeddings({ pixel_values: inputs.pixel_values });
+      lap('encoder');
       const own = (t: TensorT): Float32Tensor => ({ data: Float32Array.from(t.data as ArrayLike<number>), dims: [...t.dims] });
       return {
         modelId,
@@ -229,8 +233,9 @@ export async function loadSegmenter(weightsDir: string, modelId: string): Promis
     }
   }
 
-  async function segment(embedding: ImageEmbedding, prompt: SegmentPrompt): Promise<{ mask: Mask; score: number }> {
+  async function segment(embedding: ImageEmbedding, prompt: SegmentPrompt, timings?: StageTimings): Promise<{ mask: Mask; score: number }> {
     checkOpen();
+    const lap = stopwatch(timings);
     if (embedding.modelId !== modelId) {
       throw fail('segmenting', new Error(`embedding was made by "${embedding.modelId}", not "${modelId}"`));
     }
@@ -247,6 +252,7 @@ export async function loadSegmenter(weightsDir: string, modelId: string): Promis
       };
       if (feed.boxes) inputs.input_boxes = tensor('float32', feed.boxes, [1, feed.batch, 4]);
       const out = (await model(inputs)) as { iou_scores: TensorT; pred_masks: TensorT };
+      lap('decoder');
       const [, rows, candidates, mh, mw] = out.pred_masks.dims;
       const best = bestCandidates(out.iou_scores.data as Float32Array, rows, candidates);
       scores = best.score;
@@ -279,6 +285,7 @@ export async function loadSegmenter(weightsDir: string, modelId: string): Promis
         }
       }
     }
+    lap('postprocess');
     // A union is only as trustworthy as its weakest part, so report the lowest per-prompt score.
     return { mask, score: Math.min(...scores) };
   }

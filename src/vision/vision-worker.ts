@@ -10,6 +10,7 @@ import { loadDetector, type Detector } from './detector.ts';
 import { createEmbeddingCache, embeddingKey } from './embedding-cache.ts';
 import { cleanupMask } from './mask-cleanup.ts';
 import { loadSegmenter, type Segmenter } from './segmenter.ts';
+import { stopwatch, type StageTimings } from './stages.ts';
 
 export interface VisionWorkerData {
   weightsDir: string;
@@ -33,24 +34,42 @@ const cache = createEmbeddingCache({ dir: config.cacheDir, maxEntries: 8 });
 
 async function handle(request: VisionRequest): Promise<{ result: unknown; timings: Record<string, number> }> {
   const timings: Record<string, number> = {};
-  const timed = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
-    const start = performance.now();
+  // Each model call reports its own stages (preprocess, model/encoder/decoder, postprocess), kept as "<call>.<stage>".
+  const staged = async <T>(call: string, work: (stages: StageTimings) => Promise<T>): Promise<T> => {
+    const stages: StageTimings = {};
     try {
-      return await work();
+      return await work(stages);
     } finally {
-      timings[stage] = performance.now() - start;
+      for (const [stage, ms] of Object.entries(stages)) timings[`${call}.${stage}`] = ms;
     }
   };
   if (request.type === 'detect') {
-    const model = await timed('load', () => (detector ??= loadDetector(config.weightsDir, config.detectorId)));
-    const candidates = await timed('detect', () => model.detect(request.image, request.phrase));
+    const model = await staged('load', async (t) => {
+      const lap = stopwatch(t);
+      const loaded = await (detector ??= loadDetector(config.weightsDir, config.detectorId));
+      lap('detector');
+      return loaded;
+    });
+    const candidates = await staged('detect', (t) => model.detect(request.image, request.phrase, t));
     return { result: candidates, timings };
   }
-  const model = await timed('load', () => (segmenter ??= loadSegmenter(config.weightsDir, config.segmenterId)));
-  const { embedding, source } = await timed('embed', () => cache.getOrCompute(embeddingKey(request.imageKey, config.segmenterId), () => model.embed(request.image)));
+  const model = await staged('load', async (t) => {
+    const lap = stopwatch(t);
+    const loaded = await (segmenter ??= loadSegmenter(config.weightsDir, config.segmenterId));
+    lap('segmenter');
+    return loaded;
+  });
+  const { embedding, source } = await staged('embed', (t) =>
+    cache.getOrCompute(embeddingKey(request.imageKey, config.segmenterId), () => model.embed(request.image, t)),
+  );
   timings[`embedding_${source}`] = 1;
-  const { mask, score } = await timed('decode', () => model.segment(embedding, { boxes: request.boxes }));
-  const cleaned = await timed('cleanup', async () => cleanupMask(mask));
+  const { mask, score } = await staged('segment', (t) => model.segment(embedding, { boxes: request.boxes }, t));
+  const cleaned = await staged('cleanup', async (t) => {
+    const lap = stopwatch(t);
+    const result = cleanupMask(mask);
+    lap('mask');
+    return result;
+  });
   return { result: { mask: cleaned, score }, timings };
 }
 

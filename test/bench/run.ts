@@ -1,5 +1,5 @@
 /**
- * `npm run bench [turn|masks|engine|queue]`: speed tables for the skeleton's hot paths. Timings are
+ * `npm run bench [turn|masks|engine|queue|detect] [--real]`: speed tables for the skeleton's hot paths. Timings are
  * wall-clock on this machine; compare runs on the same machine only.
  */
 import { randomUUID } from 'node:crypto';
@@ -17,7 +17,11 @@ import { ellipseMask, growMask, invertMask, moveMask, shrinkMask, unionMask, box
 import { backgroundMetrics } from '../../src/images/metrics.ts';
 import { maskOverlay } from '../../src/images/preview.ts';
 import { defaultSizePolicy } from '../../src/images/size.ts';
+import { loadConfig } from '../../src/config.ts';
+import { decodeImage, defaultDecodeLimits } from '../../src/images/codec.ts';
+import { createDefaultVision } from '../../src/vision/models.ts';
 import { silentLog, tempDataDir, testConfig } from '../helpers/env.ts';
+import { brightSquarePicture, writeTinyVision } from '../helpers/tiny-vision.ts';
 import { pictureFile, testPicture } from '../helpers/images.ts';
 import { recordingAdapter, recordingReply } from '../helpers/reply.ts';
 import { ms, percentile, printTable, sample, time } from './stats.ts';
@@ -134,7 +138,37 @@ async function benchQueue(): Promise<void> {
   ]);
 }
 
-const suites: Record<string, () => Promise<void>> = { turn: benchTurns, masks: benchMasks, engine: benchEngine, queue: benchQueue };
+/**
+ * Object finding per stage. With WEIGHTS_DIR set (real models pulled), it times those; otherwise the tiny
+ * test models, which measures our own overhead (pre/post-processing, worker round trips, the cache).
+ */
+async function benchDetect(): Promise<void> {
+  const temp = tempDataDir();
+  const real = process.argv.includes('--real');
+  const config = real ? loadConfig() : testConfig(temp.dir, writeTinyVision(`${temp.dir}/weights`));
+  const vision = createDefaultVision(config, silentLog);
+  const image = await decodeImage(await brightSquarePicture(640, 480, { x: 200, y: 150, w: 160, h: 120 }), defaultDecodeLimits);
+  const stages = new Map<string, number[]>();
+  const record = (timings: Record<string, number>) => {
+    for (const [stage, value] of Object.entries(timings)) if (!stage.startsWith('embedding_') && !stage.startsWith('load')) (stages.get(stage) ?? stages.set(stage, []).get(stage)!).push(value);
+  };
+  await vision.detect(image, 'square'); // load the models once
+  await vision.segment(image, 'warm', [{ x: 0, y: 0, w: 10, h: 10 }]);
+  for (let i = 0; i < 15; i++) {
+    const found = await vision.detect(image, 'square');
+    record(Object.fromEntries(Object.entries(found.timings).map(([k, v]) => [k === 'total' ? 'detect round trip' : k, v])));
+    const fresh = await vision.segment(image, `image-${i}`, [found.value[0].box]);
+    record(Object.fromEntries(Object.entries(fresh.timings).map(([k, v]) => [k === 'total' ? 'segment round trip (new image)' : k, v])));
+    const cached = await vision.segment(image, `image-${i}`, [found.value[0].box]);
+    record({ 'segment round trip (cached embedding)': cached.timings.total });
+  }
+  await vision.close();
+  temp.cleanup();
+  const rows = [...stages].map(([stage, samples]) => [stage, ms(percentile(samples, 50)), ms(percentile(samples, 99))]);
+  printTable(`Object finding per stage, 640×480, ${real ? `models ${config.models.detector} + ${config.models.segmenter}` : 'tiny test models (our overhead)'} (ms)`, ['stage', 'p50', 'p99'], rows);
+}
+
+const suites: Record<string, () => Promise<void>> = { turn: benchTurns, masks: benchMasks, engine: benchEngine, queue: benchQueue, detect: benchDetect };
 const chosen = process.argv.slice(2).filter((name) => name in suites);
 console.log(`brushtalk benchmarks · node ${process.version} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`);
 for (const name of chosen.length ? chosen : Object.keys(suites)) await suites[name]();
