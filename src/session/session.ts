@@ -75,6 +75,11 @@ export interface EditJobSpec {
   instruction: string;
   editType: EditType | null;
   params: EditParams;
+  /**
+   * The source is a step made on the way to this edit in the same turn (a mask found for it): the result then
+   * completes that step, and undo goes back past both.
+   */
+  completesSource?: boolean;
 }
 
 export interface EditOutcome {
@@ -227,12 +232,14 @@ export function planEdit(session: EditSession, instruction: string, editType: Ed
 
 /**
  * The finished job becomes a child of the version it was queued from and the new head (the user asked for
- * it, even if they undid something meanwhile). Applying the same job twice changes nothing.
+ * it, even if they undid something meanwhile). When the head is still that version and the job completes it
+ * (see EditJobSpec.completesSource), undo goes back past both. Applying the same job twice changes nothing.
  */
 export function applyEditResult(session: EditSession, spec: EditJobSpec, outcome: EditOutcome, clock: Clock): EditSession {
   if (session.versions.some((v) => v.jobId === outcome.jobId)) return session;
   const source = findVersion(session, spec.sourceVersionId);
-  return append(
+  const completesStep = session.headId === source.id && spec.completesSource === true;
+  const next = append(
     session,
     {
       ...source,
@@ -251,6 +258,7 @@ export function applyEditResult(session: EditSession, spec: EditJobSpec, outcome
     },
     clock,
   );
+  return completesStep ? { ...next, undo: session.undo } : next;
 }
 
 export function undo(session: EditSession): EditSession {

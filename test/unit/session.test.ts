@@ -95,6 +95,17 @@ describe('edit session transitions', () => {
     expect(S.applyEditResult(done, spec, outcome, c)).toBe(done);
   });
 
+  it('a result completes the step it was queued from when the spec says so: undo skips both', () => {
+    const { session, c } = started();
+    const masked = S.setMask(session, 'm2', 0.3, 'find the cup', c);
+    const outcome = { jobId: 'job2', imageId: 'img3', engine: 'e', metrics: {}, previewId: null };
+    const completing = S.applyEditResult(masked, { ...S.planEdit(masked, 'remove it'), completesSource: true }, outcome, c);
+    expect(completing.undo).toEqual(masked.undo);
+    expect(S.undo(completing).headId).toBe(session.headId);
+    const separate = S.applyEditResult(masked, S.planEdit(masked, 'remove it'), outcome, c);
+    expect(S.undo(separate).headId).toBe(masked.headId);
+  });
+
   const illegal: [string, (s: S.EditSession, c: S.Clock) => unknown, string][] = [
     ['undo at the first step', (s) => S.undo(s), 'session.nothing_to_undo'],
     ['redo with nothing undone', (s) => S.redo(s), 'session.nothing_to_redo'],

@@ -1,0 +1,214 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import type { Box, MaskInput } from '../contracts.ts';
+import { BrushtalkError } from '../errors.ts';
+import { decodeImage, decodeMask, encodeMaskPng, encodePng, type DecodeLimits } from '../images/codec.ts';
+import { subtractMask, unionMask } from '../images/mask-ops.ts';
+import { maskCoverage, type Mask } from '../images/raster.ts';
+import type { JobQueue, JobSpec } from '../jobs/queue.ts';
+import type { EditParams } from '../session/params.ts';
+import * as S from '../session/session.ts';
+import type { BlobStore } from '../store.ts';
+import type { VisionService } from '../vision/service.ts';
+import type { MaskOp } from './commands.ts';
+import { findObject, reselect, type FoundObject } from './find.ts';
+import { describeVersion, formatHistory } from './history.ts';
+import { applyMaskOp } from './mask-edit.ts';
+
+export interface OpsDeps {
+  blobs: BlobStore;
+  queue: JobQueue;
+  limits: DecodeLimits;
+  vision?: VisionService;
+  engine: { name: string; generative: boolean };
+  clock: S.Clock;
+}
+
+/**
+ * Everything a turn can do to its conversation's session — the explicit commands and the agent's tools both
+ * call these. State changes stay in memory (the turn saves once, with its jobs, at the end); pixels go to the
+ * content-addressed store. Calls run one at a time in call order, because an LLM may ask for several tools
+ * at once and they would otherwise race on the same session.
+ */
+export interface SessionOps {
+  readonly session: S.EditSession;
+  readonly jobs: readonly JobSpec[];
+  /** True when undo/redo/checkout ran: the turn then keeps the stacks exactly as they are. */
+  readonly navigated: boolean;
+  takeImage(bytes: Uint8Array, mask?: MaskInput, count?: number): Promise<string>;
+  setMaskFrom(input: MaskInput): Promise<string>;
+  maskOp(op: MaskOp, note: string): Promise<string>;
+  find(text: string, combine?: 'replace' | 'add' | 'subtract'): Promise<string>;
+  choose(words: string): Promise<string>;
+  place(box: Box, object: string): Promise<string>;
+  setCaption(text: string): Promise<string>;
+  setParams(update: Partial<EditParams>): Promise<string>;
+  reseed(): Promise<string>;
+  runEdit(instruction: string, editType?: S.EditType | null): Promise<string>;
+  history(): Promise<string>;
+  undo(): Promise<string>;
+  redo(): Promise<string>;
+  checkout(number: number): Promise<string>;
+  cancel(): Promise<string>;
+}
+
+export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: string): SessionOps {
+  let session = loaded;
+  const jobs: JobSpec[] = [];
+  let navigated = false;
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T> | T): Promise<T> => {
+    const result = chain.then(work);
+    chain = result.catch(() => undefined);
+    return result;
+  };
+  const head = () => S.requireHead(session);
+  const now = () => describeVersion(head());
+
+  async function storeMask(mask: Mask): Promise<{ id: string; coverage: number }> {
+    const coverage = maskCoverage(mask);
+    if (coverage === 0) throw new BrushtalkError('mask.empty', 'That leaves the mask empty: mark the area to change.');
+    const id = await deps.blobs.put(await encodeMaskPng(mask), { kind: 'mask', mime: 'image/png', width: mask.width, height: mask.height });
+    return { id, coverage };
+  }
+
+  async function currentMask(): Promise<Mask | null> {
+    const v = head();
+    return v.maskId ? decodeMask(await deps.blobs.get(v.maskId), v.width, v.height, deps.limits) : null;
+  }
+
+  async function maskFromInput(input: MaskInput, width: number, height: number): Promise<Mask> {
+    if (input.kind === 'image') return decodeMask(input.bytes, width, height, deps.limits);
+    return applyMaskOp(null, { op: 'shape', shape: 'box', mode: 'replace', box: input.box }, width, height);
+  }
+
+  async function useFound(found: FoundObject, note: string, combine: 'replace' | 'add' | 'subtract'): Promise<string> {
+    const previous = combine === 'replace' ? null : await currentMask();
+    const mask = !previous ? found.mask : combine === 'add' ? unionMask(previous, found.mask) : subtractMask(previous, found.mask);
+    const stored = await storeMask(mask);
+    const { detections } = found;
+    session = S.setMask(session, stored.id, stored.coverage, note, deps.clock, { detections, object: detections.phrase });
+    const chosen = detections.selected.map((i) => i + 1).join(', ');
+    const boxes = found.boxesOnly ? ' (no segmenter installed: the mask is the boxes; `npx brushtalk weights pull` adds one)' : '';
+    return `Found ${detections.boxes.length} × "${detections.phrase}" (threshold ${detections.threshold}); using ${chosen} of ${detections.boxes.length}${boxes}. ${now()}.`;
+  }
+
+  async function headImage() {
+    if (!deps.vision) throw new BrushtalkError('engine.unavailable', 'Finding objects is not set up on this server; draw a box instead: `mask box x,y,w,h`.');
+    const v = head();
+    return { vision: deps.vision, image: await decodeImage(await deps.blobs.get(v.imageId), deps.limits), key: v.imageId };
+  }
+
+  return {
+    get session() {
+      return session;
+    },
+    get jobs() {
+      return jobs;
+    },
+    get navigated() {
+      return navigated;
+    },
+    takeImage: (bytes, maskInput, count = 1) =>
+      serial(async () => {
+        const decoded = await decodeImage(bytes, deps.limits);
+        const imageId = await deps.blobs.put(await encodePng(decoded), { kind: 'image', mime: 'image/png', width: decoded.width, height: decoded.height });
+        const mask = maskInput ? await storeMask(await maskFromInput(maskInput, decoded.width, decoded.height)) : null;
+        session = S.addSource(
+          session,
+          { imageId, width: decoded.width, height: decoded.height, maskId: mask?.id ?? null, maskCoverage: mask?.coverage ?? 0 },
+          randomInt(0, 2 ** 32 - 1),
+          deps.clock,
+        );
+        const extra = count > 1 ? ` I took the first of the ${count} pictures.` : '';
+        return `Got the picture (${decoded.width}×${decoded.height}, ${decoded.format}): ${now()}.${extra}`;
+      }),
+    setMaskFrom: (input) =>
+      serial(async () => {
+        const v = head();
+        const stored = await storeMask(await maskFromInput(input, v.width, v.height));
+        session = S.setMask(session, stored.id, stored.coverage, input.kind === 'box' ? 'mask from box' : 'mask from picture', deps.clock);
+        return `Mask updated: ${now()}.`;
+      }),
+    maskOp: (op, note) =>
+      serial(async () => {
+        const v = head();
+        if (op.op === 'clear') {
+          session = S.setMask(session, null, 0, note, deps.clock);
+          return 'Mask cleared.';
+        }
+        const stored = await storeMask(applyMaskOp(await currentMask(), op, v.width, v.height));
+        session = S.setMask(session, stored.id, stored.coverage, note, deps.clock);
+        return `Mask updated: ${now()}.`;
+      }),
+    find: (text, combine = 'replace') =>
+      serial(async () => {
+        const { vision, image, key } = await headImage();
+        return useFound(await findObject(vision, image, key, text), `find ${text}`, combine);
+      }),
+    choose: (words) =>
+      serial(async () => {
+        const v = head();
+        if (!v.detections) throw new BrushtalkError('command.bad_arguments', 'There is nothing to choose from yet: first `find the dog`.');
+        const { vision, image, key } = await headImage();
+        return useFound(await reselect(vision, image, key, v.detections, words), `select ${words}`, 'replace');
+      }),
+    place: (box, object) =>
+      serial(async () => {
+        const v = head();
+        const stored = await storeMask(applyMaskOp(null, { op: 'shape', shape: 'box', mode: 'replace', box }, v.width, v.height));
+        session = S.setMask(session, stored.id, stored.coverage, `place ${object} at ${box.x},${box.y},${box.w},${box.h}`, deps.clock);
+        return `The ${object} goes in ${box.w}×${box.h} px at ${box.x},${box.y}. ${now()}.`;
+      }),
+    setCaption: (text) =>
+      serial(() => {
+        session = S.setCaption(session, text, deps.clock);
+        return `Caption set: ${now()}.`;
+      }),
+    setParams: (update) =>
+      serial(() => {
+        session = S.setParams(session, update, deps.clock);
+        return `Set ${head().note}.`;
+      }),
+    reseed: () =>
+      serial(() => {
+        session = S.setParams(session, { seed: randomInt(0, 2 ** 32 - 1) }, deps.clock);
+        return `New ${head().note}.`;
+      }),
+    runEdit: (instruction, editType = null) =>
+      serial(() => {
+        const spec = S.planEdit(session, instruction, editType ?? head().editType);
+        const source = head();
+        spec.completesSource = source.kind !== 'source' && !loaded.versions.some((v) => v.id === source.id);
+        jobs.push({ id: randomUUID(), kind: 'inpaint', conversationId: session.id, payload: { ...spec }, ref });
+        const note = deps.engine.generative
+          ? ''
+          : ' The classical engine fills the region from its surroundings (good for removals); adding or changing objects needs BrushNet weights — see weights/README.md.';
+        return `Editing with ${deps.engine.name} (job ${ref}).${note}`;
+      }),
+    history: () => serial(() => formatHistory(session)),
+    undo: () =>
+      serial(() => {
+        session = S.undo(session);
+        navigated = true;
+        return `Undone. Now at ${now()}.`;
+      }),
+    redo: () =>
+      serial(() => {
+        session = S.redo(session);
+        navigated = true;
+        return `Redone. Now at ${now()}.`;
+      }),
+    checkout: (number) =>
+      serial(() => {
+        session = S.checkout(session, number);
+        navigated = true;
+        return `Now at ${now()}. Edits from here start a new branch.`;
+      }),
+    cancel: () =>
+      serial(async () => {
+        const active = await deps.queue.activeJobs(session.id);
+        const cancelled = (await Promise.all(active.map((job) => deps.queue.cancel(job.id)))).filter(Boolean).length;
+        return cancelled === 0 ? 'Nothing is running in this conversation.' : `Cancelled ${cancelled} edit${cancelled === 1 ? '' : 's'}.`;
+      }),
+  };
+}
