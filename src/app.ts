@@ -15,7 +15,8 @@ import { createDefaultVision } from './vision/models.ts';
 import type { VisionService } from './vision/service.ts';
 import { startResultDelivery } from './turn/deliver.ts';
 import { findInPicture } from './turn/find.ts';
-import { createTurnHandler } from './turn/turn.ts';
+import { createTurnHandler, type Interpreter } from './turn/turn.ts';
+import { createDefaultInterpreter } from './agent/models.ts';
 
 export interface AppOptions {
   config: Config;
@@ -24,6 +25,8 @@ export interface AppOptions {
   engine?: InpaintEngine;
   /** Defaults to the detector and segmenter under WEIGHTS_DIR, run in a worker thread. */
   vision?: VisionService;
+  /** Defaults to the agent on the configured LLM, or the offline instructor. */
+  interpret?: Interpreter;
 }
 
 /** The embedded service: one SQLite file, an in-process worker, and whatever adapters are attached. */
@@ -40,14 +43,16 @@ export interface App {
   close(): Promise<void>;
 }
 
-export function createApp({ config, log, engine = createClassicalEngine(), vision = createDefaultVision(config, log) }: AppOptions): App {
+export function createApp(options: AppOptions): App {
+  const { config, log, engine = createClassicalEngine(), vision = createDefaultVision(config, log) } = options;
+  const interpret = options.interpret ?? createDefaultInterpreter(config, log).interpret;
   const database = openDatabase(config.databasePath);
   const sessions = createSessionStore(database.db, config.jobs.maxAttempts);
   const blobs = createBlobStore(database.db, config.blobDir);
   const queue = createSqliteJobQueue(database.db, { ...config.jobs, log });
   const adapters = new Map<string, ChatAdapter>();
   const delivery = startResultDelivery({ queue, sessions, blobs, log, replyTo: (ref) => adapters.get(ref.platform)?.replyTo(ref) ?? null });
-  const handleTurn = createTurnHandler({ sessions, blobs, queue, log, limits: config.limits, engine, vision });
+  const handleTurn = createTurnHandler({ sessions, blobs, queue, log, limits: config.limits, engine, vision, interpret });
   let worker: WorkerHandle | null = null;
 
   async function settled(ref: ConversationRef): Promise<void> {

@@ -22,6 +22,11 @@ const schema = z.object({
   WEIGHTS_DIR: z.string().min(1).optional(),
   DETECTOR_MODEL: z.string().min(1).default('grounding-dino-tiny'),
   SEGMENTER_MODEL: z.string().min(1).default('slimsam-77'),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  LLM_VISION: z.enum(['true', 'false']).default('true'),
+  LLM_TIMEOUT_MS: integer(1000, 600_000).default(60_000),
 });
 
 export interface Config {
@@ -32,6 +37,8 @@ export interface Config {
   /** Downloaded model folders, one per manifest id (transformers.js layout). */
   weightsDir: string;
   models: { detector: string; segmenter: string };
+  /** The chat model behind the agent; null runs the offline instructor. */
+  llm: { model: string; apiKey: string; baseURL: string | undefined; vision: boolean; timeoutMs: number } | null;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   limits: { maxBytes: number; maxPixels: number };
   jobs: { leaseMs: number; maxAttempts: number; retryBaseMs: number; concurrency: number; pollMs: number };
@@ -58,6 +65,11 @@ export function loadConfig(env: Environment = process.env, defaults: Environment
     outDir: path.join(dataDir, 'out'),
     weightsDir: path.resolve(e.WEIGHTS_DIR ?? path.join(dataDir, 'weights')),
     models: { detector: e.DETECTOR_MODEL, segmenter: e.SEGMENTER_MODEL },
+    // A key, or a base URL for a local OpenAI-compatible server (which often needs no key), turns the LLM on.
+    llm:
+      e.OPENAI_API_KEY || e.OPENAI_BASE_URL
+        ? { model: e.LLM_MODEL, apiKey: e.OPENAI_API_KEY ?? 'not-needed', baseURL: e.OPENAI_BASE_URL, vision: e.LLM_VISION === 'true', timeoutMs: e.LLM_TIMEOUT_MS }
+        : null,
     logLevel: e.LOG_LEVEL,
     limits: { maxBytes: e.MAX_INPUT_BYTES, maxPixels: Math.round(e.MAX_INPUT_MEGAPIXELS * 1_000_000) },
     jobs: {

@@ -1,5 +1,7 @@
 import { createCliAdapter, usage } from '../adapters/cli/cli.ts';
 import { runWeightsCommand } from '../weights/cli.ts';
+import { createDefaultInterpreter } from './agent/models.ts';
+import { runEvalCommand } from './agent/eval.ts';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { isBrushtalkError } from './errors.ts';
@@ -9,17 +11,22 @@ import { manifestPath } from './vision/models.ts';
 /**
  * The composition root: the only place that knows every part. `npm start` (no arguments, or `serve`) runs
  * the embedded service; `brushtalk edit|chat|history|undo|redo|version|detect` runs the command line on the
- * same database, with an in-process worker; `brushtalk weights list|pull|verify` manages model files.
+ * same database, with an in-process worker; `brushtalk weights list|pull|verify` manages model files;
+ * `brushtalk eval instructions <file>` scores the instructor on a labelled set.
  */
 async function main(argv: string[]): Promise<number> {
   const [command = 'serve'] = argv;
   const cliCommands = new Set(['edit', 'chat', 'history', 'undo', 'redo', 'version', 'detect', 'help', '--help', '-h']);
   const isCli = cliCommands.has(command);
   // The command line keeps its output readable: logs only warnings unless LOG_LEVEL says otherwise.
-  const config = loadConfig(undefined, isCli || command === 'weights' ? { LOG_LEVEL: 'warn' } : {});
+  const config = loadConfig(undefined, isCli || command === 'weights' || command === 'eval' ? { LOG_LEVEL: 'warn' } : {});
   const log = createLogger(config.logLevel);
   if (command === 'weights') {
     return runWeightsCommand(argv.slice(1), { manifestPath, weightsDir: config.weightsDir, stdout: process.stdout, stderr: process.stderr });
+  }
+  if (command === 'eval') {
+    const { instructor } = createDefaultInterpreter(config, log);
+    return runEvalCommand(argv.slice(1), { instructor, stdout: (t) => console.log(t), stderr: (t) => console.error(t) });
   }
   if (command !== 'serve' && !isCli) {
     process.stderr.write(`unknown command "${command}"\n\n${usage}\n`);

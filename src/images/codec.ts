@@ -300,3 +300,12 @@ function checkMask(mask: Mask): void {
   const want = mask.width * mask.height;
   if (mask.data.length !== want) throw new Error(`mask data has ${mask.data.length} bytes, expected ${want}`);
 }
+
+/** A small JPEG of a stored picture for a model that can see (long side at most maxSide, never enlarged). */
+export async function previewJpeg(bytes: Uint8Array, maxSide = 768): Promise<Buffer> {
+  try {
+    return await sharp(bytes, { failOn: 'warning' }).resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 85 }).toBuffer();
+  } catch (cause) {
+    throw new BrushtalkError('image.corrupt', 'That picture could not be prepared for the assistant.', { cause });
+  }
+}

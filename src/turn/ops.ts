@@ -34,6 +34,10 @@ export interface SessionOps {
   readonly jobs: readonly JobSpec[];
   /** True when undo/redo/checkout ran: the turn then keeps the stacks exactly as they are. */
   readonly navigated: boolean;
+  /** Remember the state now; the returned function puts it back (an agent that failed half-way). */
+  checkpoint(): () => void;
+  /** The current picture as stored (PNG), for a model that can see. */
+  headPicture(): Promise<Uint8Array | null>;
   takeImage(bytes: Uint8Array, mask?: MaskInput, count?: number): Promise<string>;
   setMaskFrom(input: MaskInput): Promise<string>;
   maskOp(op: MaskOp, note: string): Promise<string>;
@@ -107,6 +111,18 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
     },
     get navigated() {
       return navigated;
+    },
+    checkpoint() {
+      const saved = { session, jobCount: jobs.length, navigated };
+      return () => {
+        session = saved.session;
+        jobs.length = saved.jobCount;
+        navigated = saved.navigated;
+      };
+    },
+    async headPicture() {
+      const v = S.headVersion(session);
+      return v ? deps.blobs.get(v.imageId) : null;
     },
     takeImage: (bytes, maskInput, count = 1) =>
       serial(async () => {

@@ -96,7 +96,9 @@ describe('the turn', () => {
     expect(await bad('remove it', { images: [{ bytes: (await pictureFile(64, 48)).subarray(0, 60) }] })).toMatch(/\(ref T-/);
     expect(app.sessions.loadByRef(ref)).toBeNull();
     await say(app, '', { images: [{ bytes: await pictureFile(64, 48) }] });
-    expect(await bad('remove the cup')).toMatch(/There is no mask yet/);
+    // No mask drawn and no detector installed: the agent says what to run, and nothing is queued.
+    expect((await say(app, 'remove the cup')).texts.join('\n')).toMatch(/not installed\. Run: npx brushtalk weights pull grounding-dino-tiny/);
+    expect(await app.queue.activeJobs(app.sessions.loadByRef(ref)!.id)).toEqual([]);
     expect(await bad('mask grow 4')).toMatch(/no mask yet to change/);
     expect(await bad('mask box 100,100,5,5')).toMatch(/outside the 64×48 picture/);
     expect(await bad('/dance')).toMatch(/don't know the command/);

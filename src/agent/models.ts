@@ -1,0 +1,28 @@
+import { ChatOpenAI } from '@langchain/openai';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { createInterpreter } from './agent.ts';
+import { llmInstructor, offlineInstructor, type Instructor } from './instructor.ts';
+import type { Interpreter } from '../turn/turn.ts';
+
+/**
+ * The only module that builds chat models: ChatOpenAI against OpenAI or any OpenAI-compatible server
+ * (vLLM, Ollama, llama.cpp — set OPENAI_BASE_URL), or nothing, and the offline instructor serves.
+ */
+export function createChatModel(llm: NonNullable<Config['llm']>): ChatOpenAI {
+  return new ChatOpenAI({
+    model: llm.model,
+    apiKey: llm.apiKey,
+    temperature: 0,
+    timeout: llm.timeoutMs,
+    maxRetries: 1,
+    configuration: llm.baseURL ? { baseURL: llm.baseURL } : undefined,
+  });
+}
+
+export function createDefaultInterpreter(config: Config, log: Logger): { interpret: Interpreter; instructor: Instructor } {
+  if (!config.llm) return { interpret: createInterpreter({ log }), instructor: offlineInstructor };
+  const model = createChatModel(config.llm);
+  const instructor = llmInstructor(model, log);
+  return { interpret: createInterpreter({ log, llm: { model, instructor, vision: config.llm.vision } }), instructor };
+}
