@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { BrushtalkError } from '../src/errors.ts';
-import { graphSignature } from '../src/vision/onnx.ts';
+import { graphSignature } from '../src/onnx.ts';
 import { findModel, roleOf, type Manifest, type ModelEntry, type ModelFile } from './manifest.ts';
 import { emptyLock, expectedFor, modelDir, readLock, sha256File, sizeOf, writeLock, type HashSource, type Lock } from './lock.ts';
 

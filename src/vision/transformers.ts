@@ -4,7 +4,7 @@ import * as transformers from '@huggingface/transformers';
  * The one module that imports @huggingface/transformers. It is configured offline-only: models load from
  * `<weightsDir>/<model id>/` in the transformers.js folder layout and nothing is ever fetched from a hub at
  * run time (`npx brushtalk weights pull` is the only thing that downloads). transformers.js runs on the
- * same onnxruntime-node as src/vision/onnx.ts (one copy in the tree, pinned to the same version).
+ * same onnxruntime-node as src/onnx.ts (one copy in the tree, pinned to the same version).
  */
 export function offlineTransformers(weightsDir: string): typeof transformers {
   const { env } = transformers;
