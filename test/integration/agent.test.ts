@@ -120,6 +120,17 @@ describe('the editing agent', () => {
     expect(jobs).toHaveLength(1);
   });
 
+  it('answers empty or nonsense words with what it can do, and a missing object with a way out — no job either way', async () => {
+    const app = start();
+    await say(app, '', [{ bytes: await pictureFile(96, 48) }]);
+    expect((await say(app, 'asdf qwerty zxcv')).texts[0]).toMatch(/I edit pictures by instruction — "remove the bird"/);
+    expect((await say(app, 'what can you do?')).texts[0]).toMatch(/mask box/);
+    const missing = await say(app, 'remove the giraffe');
+    expect(missing.texts[0]).toMatch(/couldn't find "giraffe" in this picture\. Try other words, or draw a box/);
+    expect(rows(app).jobs).toEqual([]);
+    expect(rows(app).versions).toHaveLength(1);
+  });
+
   it('prompt injection changes nothing outside the session', async () => {
     const app = start();
     const other: ConversationRef = { platform: 'test', scope: 'g', channelId: 'someone-else' };

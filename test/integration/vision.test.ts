@@ -97,7 +97,7 @@ describe('brushtalk detect (command line)', () => {
     }
   };
 
-  it('writes the mask and an overlay on the tiny models, and names the pull command when weights are missing', async () => {
+  it('writes the mask and an overlay on the tiny models, runs a whole conversation, and names the pull command when weights are missing', async () => {
     const { temp, env } = setup();
     fs.writeFileSync(path.join(temp.dir, 'photo.png'), await brightSquarePicture(160, 100, square));
     const result = await run(temp.dir, { ...env, DATA_DIR: path.join(temp.dir, 'data') }, 'detect', 'photo.png', 'the square', '--out', 'square.png');
@@ -109,9 +109,21 @@ describe('brushtalk detect (command line)', () => {
     expect(maskError(mask, square)).toBeLessThan(160 * 2 * 3);
     expect(fs.existsSync(path.join(temp.dir, 'square-overlay.png'))).toBe(true);
 
+    // The agent with no LLM, on the tiny models and the classical engine, across four invocations.
+    const session = ['--session', 'walk'];
+    const data = { ...env, DATA_DIR: path.join(temp.dir, 'data') };
+    const first = await run(temp.dir, data, 'edit', 'photo.png', 'remove the bird', ...session);
+    expect(first.stdout).toMatch(/Found \d+ × "bird"[\s\S]*result: /);
+    expect((await run(temp.dir, data, 'edit', 'make the mask bigger', ...session)).stdout).toMatch(/Mask updated[\s\S]*result: .*v\d+\.png/);
+    expect((await run(temp.dir, data, 'edit', 'now make the car red', ...session)).stdout).toMatch(/Found \d+ × "car"[\s\S]*result: /);
+    expect((await run(temp.dir, data, 'undo', ...session)).stdout).toMatch(/Undone\. Now at v5 result: remove the bird/);
+    const history = (await run(temp.dir, data, 'history', ...session)).stdout.trimEnd().split('\n');
+    expect(history.map((line) => /v\d+ (\w+)/.exec(line)?.[1])).toEqual(['source', 'mask', 'result', 'mask', 'result', 'mask', 'caption', 'result']);
+    expect(history[4]).toMatch(/^→ v5/);
+
     const missing = await run(temp.dir, { DATA_DIR: path.join(temp.dir, 'data'), WEIGHTS_DIR: path.join(temp.dir, 'empty') }, 'detect', 'photo.png', 'the square');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/not installed\. Run: npx brushtalk weights pull grounding-dino-tiny/);
     expect(missing.stderr).not.toMatch(/\n\s+at /);
-  }, 60_000);
+  }, 120_000);
 });
