@@ -1,23 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { randomMask, rng } from '../helpers/random.ts';
 import type { Mask, RgbImage } from '../../src/images/raster.ts';
 import { createMask, createRgb } from '../../src/images/raster.ts';
 import { blendImages, featherWeights, gaussianKernel, reflect101 } from '../../src/images/blend.ts';
 import { boxMask, clearMask, ellipseMask, fullMask } from '../../src/images/mask-ops.ts';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-
-function randomMask(w: number, h: number, density: number, seed: number): Mask {
-  const rand = rng(seed);
-  const m = createMask(w, h);
-  for (let i = 0; i < m.data.length; i++) m.data[i] = rand() < density ? 1 : 0;
-  return m;
-}
 
 function randomImage(w: number, h: number, seed: number): RgbImage {
   const rand = rng(seed);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { randomMask, rng } from '../helpers/random.ts';
 import type { Mask } from '../../src/images/raster.ts';
 import { createMask } from '../../src/images/raster.ts';
 import {
@@ -16,20 +17,6 @@ import {
   unionMask,
 } from '../../src/images/mask-ops.ts';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-
-function randomMask(w: number, h: number, density: number, seed: number): Mask {
-  const rand = rng(seed);
-  const m = createMask(w, h);
-  for (let i = 0; i < m.data.length; i++) m.data[i] = rand() < density ? 1 : 0;
-  return m;
-}
 
 /** Naive square-kernel morphology: dilation ignores outside pixels; erosion treats them as hole. */
 function naive(mask: Mask, r: number, op: 'grow' | 'shrink'): Mask {
