@@ -1,0 +1,49 @@
+/**
+ * Scheduler factory (design §3.3). One instance per image: DPM++ 2M and UniPC keep history.
+ */
+import type { ScheduleConfig, Scheduler, SchedulerName } from '../scheduler.ts';
+import { sd15Schedule } from '../scheduler.ts';
+import type { MultistepOptions } from './common.ts';
+import { createDdim } from './ddim.ts';
+import { createDpmpp2m } from './dpmpp-2m.ts';
+import { createUniPC } from './unipc.ts';
+import { assertSteps } from './schedule.ts';
+
+export type { FinalSigma, MultistepOptions } from './common.ts';
+export type { MultistepScheduler } from './unipc.ts';
+export { UNIPC_DEFAULT_FINAL_SIGMA, createUniPC } from './unipc.ts';
+export { DPMPP_2M_DEFAULT_FINAL_SIGMA, createDpmpp2m } from './dpmpp-2m.ts';
+export { createDdim } from './ddim.ts';
+export {
+  alphasCumprod,
+  betas,
+  inferenceTimesteps,
+  roundHalfEven,
+  sigmasFromAlphas,
+} from './schedule.ts';
+export type { TimestepFamily } from './schedule.ts';
+
+export const schedulerNames: readonly SchedulerName[] = ['ddim', 'dpmpp-2m', 'unipc'];
+
+/**
+ * `options.finalSigma` applies to the multistep solvers (DDIM always ends at ᾱ₀, SD's
+ * `set_alpha_to_one: false`). Throws a RangeError naming the value for bad steps or names.
+ */
+export function createScheduler(
+  name: SchedulerName,
+  steps: number,
+  config: ScheduleConfig = sd15Schedule,
+  options: MultistepOptions = {},
+): Scheduler {
+  assertSteps(steps, config);
+  switch (name) {
+    case 'ddim':
+      return createDdim(steps, config);
+    case 'dpmpp-2m':
+      return createDpmpp2m(steps, config, options);
+    case 'unipc':
+      return createUniPC(steps, config, options);
+    default:
+      throw new RangeError(`unknown scheduler ${String(name)}; expected one of ${schedulerNames.join(', ')}`);
+  }
+}
