@@ -1,6 +1,6 @@
 import { isBrushtalkError } from '../src/errors.ts';
-import { findModel, loadManifest, type ModelEntry } from './manifest.ts';
-import { listModels, pullModel, verifyModel, type ModelStatus, type VerifyResult } from './manager.ts';
+import { exportInstructions, findModel, loadManifest, type ModelEntry } from './manifest.ts';
+import { listModels, modelDir, pullModel, verifyModel, type ModelStatus, type VerifyResult } from './manager.ts';
 
 /**
  * `npx brushtalk weights list|pull|verify`. Plain aligned tables on stdout, progress and errors on stderr,
@@ -17,7 +17,8 @@ export interface WeightsCommandOptions {
 
 const USAGE = `Usage:
   npx brushtalk weights list                 models in the manifest, their size, licence and state
-  npx brushtalk weights pull <id…> | --all   download (needs internet; resumes; checks sha256)
+  npx brushtalk weights pull <id…> | --all   download (needs internet; resumes; checks sha256); for a model
+                                             made by an export script, prints how to make it
   npx brushtalk weights verify [id…]         check hashes and load every graph (default: installed models)
 `;
 
@@ -68,7 +69,20 @@ async function pullCommand(ids: string[], options: WeightsCommandOptions): Promi
   }
   const entries: ModelEntry[] = all ? manifest.models : ids.map((id) => findModel(manifest, id));
   let failed = 0;
+  const statuses = new Map(listModels(manifest, options.weightsDir).map((s) => [s.id, s]));
   for (const entry of entries) {
+    if (entry.producedBy) {
+      // Nothing to download: say how the files are made. Asked for by name and not there yet, that is a failure;
+      // under --all it is only a note, so the downloadable models still make the exit code.
+      const dir = modelDir(options.weightsDir, entry.id);
+      if (statuses.get(entry.id)?.installed) {
+        options.stdout.write(`${entry.id}: made by ${entry.producedBy.script}, already in ${dir} (nothing to download; run: npx brushtalk weights verify ${entry.id})\n`);
+      } else {
+        options.stderr.write(`${entry.id}: ${exportInstructions(entry, dir)}\n`);
+        if (!all) failed++;
+      }
+      continue;
+    }
     let shown = -1;
     try {
       const result = await pullModel(entry, options.weightsDir, {
@@ -129,7 +143,12 @@ async function verifyCommand(ids: string[], options: WeightsCommandOptions): Pro
     printVerify(result, options.stdout);
     if (!result.ok) {
       failed++;
-      const hint = result.files.some((f) => f.status !== 'ok') ? `Run: npx brushtalk weights pull ${entry.id} to download missing or damaged files.` : 'The graph does not match weights/manifest.json: check the export or the manifest.';
+      const damaged = result.files.some((f) => f.status !== 'ok');
+      const hint = !damaged
+        ? 'The graph does not match weights/manifest.json: check the export or the manifest.'
+        : entry.producedBy
+          ? exportInstructions(entry, modelDir(options.weightsDir, entry.id))
+          : `Run: npx brushtalk weights pull ${entry.id} to download missing or damaged files.`;
       options.stderr.write(`${entry.id}: ${hint}\n`);
     }
   }

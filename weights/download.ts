@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { BrushtalkError, isBrushtalkError } from '../src/errors.ts';
-import type { ModelEntry, ModelFile } from './manifest.ts';
+import { exportInstructions, type ModelEntry, type ModelFile } from './manifest.ts';
 import { emptyLock, expectedFor, modelDir, readLock, sha256File, sizeOf, writeLock, type HashSource, type Lock } from './lock.ts';
 
 /**
@@ -135,6 +135,7 @@ async function downloadOnce(url: string, dest: string, expected: { sha256: strin
 export async function pullModel(entry: ModelEntry, weightsDir: string, options: PullOptions = {}): Promise<PullResult> {
   const log = options.log ?? (() => {});
   const dir = modelDir(weightsDir, entry.id);
+  if (entry.producedBy) throw new BrushtalkError('weights.missing', exportInstructions(entry, dir));
   const lock: Lock = readLock(entry, weightsDir) ?? emptyLock(entry);
   // On a branch the same path can hold new bytes tomorrow, so a record only says what we had, not what must come.
   const trustRecords = FULL_COMMIT.test(entry.source.revision);

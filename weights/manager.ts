@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { BrushtalkError } from '../src/errors.ts';
 import { graphSignature } from '../src/onnx.ts';
-import { findModel, roleOf, type Manifest, type ModelEntry, type ModelFile } from './manifest.ts';
+import { exportInstructions, findModel, roleOf, type Manifest, type ModelEntry, type ModelFile } from './manifest.ts';
 import { emptyLock, expectedFor, modelDir, readLock, sha256File, sizeOf, writeLock, type HashSource, type Lock } from './lock.ts';
 
 export { pullModel, type PullOptions, type PullResult, type PullProgress } from './download.ts';
@@ -156,6 +156,10 @@ export function requireModel(entryOrId: ModelEntry | string, manifest: Manifest,
   const role = roleOf(entry.task);
   const pull = `npx brushtalk weights pull ${entry.id}`;
   const missing = entry.files.filter((f) => sizeOf(path.join(dir, f.path)) === null);
+  if (missing.length > 0 && entry.producedBy) {
+    const state = missing.length === entry.files.length ? 'is not installed' : `is only partly installed (${missing.length} of ${entry.files.length} files missing)`;
+    throw new BrushtalkError('weights.missing', `The ${role} model ${entry.id} ${state}. ${exportInstructions(entry, dir)}`);
+  }
   if (missing.length > 0) {
     const state = missing.length === entry.files.length ? 'is not installed' : `is only partly installed (${missing.length} of ${entry.files.length} files missing)`;
     throw new BrushtalkError('weights.missing', `The ${role} model ${entry.id} ${state}. Run: ${pull} (needs internet once; files go to ${dir})`);

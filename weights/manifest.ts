@@ -50,6 +50,19 @@ const entrySchema = z
     sizeHint: z.string().optional(),
     files: z.array(fileSchema).min(1),
     graphs: z.array(graphSchema).min(1),
+    /**
+     * Set for a model that has no downloadable ONNX export: the files are made on a workstation by a script
+     * (which also writes the lock file `verify` checks against). `pull` prints these instructions instead of
+     * downloading; `source` then names the code repository and commit the export was made with.
+     */
+    producedBy: z
+      .strictObject({
+        /** The script, relative to the brushtalk checkout (e.g. weights/convert/export_brushnet.py). */
+        script: z.string().min(1),
+        /** Where the exact steps are written down (e.g. weights/convert/README.md). */
+        instructions: z.string().min(1),
+      })
+      .optional(),
   })
   .superRefine((entry, ctx) => {
     const paths = new Set(entry.files.map((f) => f.path));
@@ -106,6 +119,20 @@ export function findModel(manifest: Manifest, id: string): ModelEntry {
   if (entry) return entry;
   const known = manifest.models.map((m) => m.id).join(', ');
   throw new BrushtalkError('weights.unknown', `There is no model called "${id}". Known models: ${known}.`);
+}
+
+/**
+ * For a model made by an export script (`producedBy`): the one message that says how to make it and where the
+ * folder goes. `pull`, `verify` and the run-time gate all use it.
+ */
+export function exportInstructions(entry: ModelEntry, dir: string): string {
+  const how = entry.producedBy;
+  if (!how) throw new Error(`${entry.id} is downloadable; it has no export instructions`);
+  return (
+    `${entry.id} cannot be downloaded: no public ONNX export of it exists, so it is made on a workstation with ` +
+    `${how.script} (steps in ${how.instructions}). Run the export there, copy its output folder to ${dir}, ` +
+    `then run: npx brushtalk weights verify ${entry.id}`
+  );
 }
 
 /** What the model is for, in the words a message uses ("the detector model …"). */

@@ -377,3 +377,117 @@ describe('the real weights/manifest.json', () => {
     expect(() => parseManifest(bad)).toThrow(/weights\/manifest\.json is invalid at models\.0\.files\.0\.path/);
   });
 });
+
+describe('a model made by an export script (producedBy), e.g. BrushNet', () => {
+  const graphNames = { inputs: ['sample', 'timestep', 'encoder_hidden_states', 'brushnet_cond', 'conditioning_scale'], outputs: ['noise_pred'] };
+  const exported = Buffer.from(identityGraph(graphNames.inputs, graphNames.outputs));
+  const info = Buffer.from(JSON.stringify({ scaling_factor: 0.18215 }));
+
+  function withExported(): Manifest {
+    const base = manifestFor();
+    return parseManifest({
+      version: 1,
+      models: [
+        ...base.models,
+        {
+          id: 'tiny-brushnet',
+          task: 'inpainting',
+          family: 'brushnet',
+          description: 'test export',
+          source: { repo: 'TencentARC/BrushNet', revision: '0f9d9e54ca85c40a11a8f0504b4b5b2e7e8fd14d' },
+          license: 'Apache-2.0',
+          producedBy: { script: 'weights/convert/export_brushnet.py', instructions: 'weights/convert/README.md' },
+          files: [
+            { path: 'brushtalk.json', sha256: null, bytes: null },
+            { path: 'unet/model.onnx', sha256: null, bytes: null },
+          ],
+          graphs: [{ path: 'unet/model.onnx', ...graphNames }],
+        },
+      ],
+    });
+  }
+
+  /** What export_brushnet.py leaves in its output folder: the files and a lock recording them. */
+  function fakeExport(manifest: Manifest): void {
+    const entry = manifest.models.find((m) => m.id === 'tiny-brushnet')!;
+    const dir = path.join(weightsDir, 'tiny-brushnet');
+    fs.mkdirSync(path.join(dir, 'unet'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'brushtalk.json'), info);
+    fs.writeFileSync(path.join(dir, 'unet/model.onnx'), exported);
+    const files = Object.fromEntries(
+      [['brushtalk.json', info] as const, ['unet/model.onnx', exported] as const].map(([p, b]) => [p, { sha256: sha(b), bytes: b.length, pulledAt: new Date().toISOString() }]),
+    );
+    fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ version: 1, id: entry.id, repo: entry.source.repo, revision: entry.source.revision, commit: null, files, verifiedAt: null }));
+  }
+
+  it('pull <id> downloads nothing and prints how to make it (exit 1 while it is not there)', async () => {
+    const manifestPath = path.join(temp.dir, 'manifest.json');
+    fs.writeFileSync(manifestPath, JSON.stringify(withExported()));
+    const out = output();
+    const err = output();
+    expect(await runWeightsCommand(['pull', 'tiny-brushnet'], { manifestPath, weightsDir, stdout: out, stderr: err })).toBe(1);
+    expect(hub.requests).toEqual([]);
+    expect(err.text).toContain('tiny-brushnet cannot be downloaded: no public ONNX export of it exists');
+    expect(err.text).toContain('weights/convert/export_brushnet.py (steps in weights/convert/README.md)');
+    expect(err.text).toContain(`copy its output folder to ${path.join(weightsDir, 'tiny-brushnet')}, then run: npx brushtalk weights verify tiny-brushnet`);
+    expect(fs.existsSync(path.join(weightsDir, 'tiny-brushnet'))).toBe(false);
+
+    const failure = await pullModel(withExported().models[1], weightsDir).catch((e: unknown) => e);
+    expect(isBrushtalkError(failure) && failure.code).toBe('weights.missing');
+    expect(hub.requests).toEqual([]);
+  });
+
+  it('pull --all still downloads the others and only notes the exported model (exit 0)', async () => {
+    const manifestPath = path.join(temp.dir, 'manifest.json');
+    fs.writeFileSync(manifestPath, JSON.stringify(withExported()));
+    const out = output();
+    const err = output();
+    expect(await runWeightsCommand(['pull', '--all'], { manifestPath, weightsDir, stdout: out, stderr: err })).toBe(0);
+    expect(out.text).toMatch(/tiny-detector: ready in/);
+    expect(err.text).toContain('tiny-brushnet cannot be downloaded');
+    expect(hub.requests.every((r) => !r.path.includes('unet'))).toBe(true);
+  });
+
+  it('verify checks an export against the lock the script wrote; pull then says it is there; requireModel names the script', async () => {
+    const manifest = withExported();
+    const manifestPath = path.join(temp.dir, 'manifest.json');
+    fs.writeFileSync(manifestPath, JSON.stringify(manifest));
+    const entry = manifest.models[1];
+    expect(() => requireModel(entry, manifest, weightsDir)).toThrow(/The inpainting model tiny-brushnet is not installed\. tiny-brushnet cannot be downloaded: .*export_brushnet\.py/);
+
+    fakeExport(manifest);
+    const out = output();
+    expect(await runWeightsCommand(['verify', 'tiny-brushnet'], { manifestPath, weightsDir, stdout: out, stderr: output() })).toBe(0);
+    expect(out.text).toContain('tiny-brushnet: ok');
+    expect(out.text).toMatch(/unet\/model\.onnx\s+sample, timestep, encoder_hidden_states, brushnet_cond, conditioning_scale\s+noise_pred\s+ok/);
+    expect(requireModel(entry, manifest, weightsDir)).toBe(path.join(weightsDir, 'tiny-brushnet'));
+
+    const pulled = output();
+    expect(await runWeightsCommand(['pull', 'tiny-brushnet'], { manifestPath, weightsDir, stdout: pulled, stderr: output() })).toBe(0);
+    expect(pulled.text).toContain('tiny-brushnet: made by weights/convert/export_brushnet.py, already in');
+
+    // A damaged export is reported with the export instructions, not a pull that cannot work.
+    fs.writeFileSync(path.join(weightsDir, 'tiny-brushnet', 'brushtalk.json'), '{}');
+    const err = output();
+    expect(await runWeightsCommand(['verify', 'tiny-brushnet'], { manifestPath, weightsDir, stdout: output(), stderr: err })).toBe(1);
+    expect(err.text).toContain('cannot be downloaded');
+    expect(err.text).not.toContain('weights pull tiny-brushnet');
+  });
+
+  it('the real manifest lists brushnet-sd15 (the default BRUSHNET_MODEL) and its fp16 twin with the fused graph contract', () => {
+    const manifest = loadManifest(fileURLToPath(new URL('../../weights/manifest.json', import.meta.url)));
+    expect(loadConfig({}).brushnet.model).toBe('brushnet-sd15');
+    for (const id of ['brushnet-sd15', 'brushnet-sd15-fp16']) {
+      const entry = manifest.models.find((m) => m.id === id)!;
+      expect(entry).toMatchObject({ task: 'inpainting', family: 'brushnet', producedBy: { script: 'weights/convert/export_brushnet.py' } });
+      expect(fs.existsSync(fileURLToPath(new URL(`../../${entry.producedBy!.script}`, import.meta.url)))).toBe(true);
+      expect(Object.fromEntries(entry.graphs.map((g) => [g.path, [g.inputs, g.outputs]]))).toEqual({
+        'text_encoder/model.onnx': [['input_ids'], ['last_hidden_state']],
+        'vae_encoder/model.onnx': [['sample'], ['latent_mean']],
+        'unet/model.onnx': [graphNames.inputs, graphNames.outputs],
+        'vae_decoder/model.onnx': [['latent_sample'], ['sample']],
+      });
+      expect(entry.files.map((f) => f.path)).toEqual(expect.arrayContaining(['tokenizer/tokenizer.json', 'tokenizer/tokenizer_config.json', 'brushtalk.json', 'unet/model.onnx_data']));
+    }
+  });
+});
