@@ -3,7 +3,8 @@ import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isBrushtalkError } from '../src/errors.ts';
 import type { Logger } from '../src/log.ts';
-import type { JobEvent, JobProcessor, JobQueue, JobRecord, JobSpec, WorkerHandle } from '../src/jobs/queue.ts';
+import { createDurationTracker } from '../src/jobs/eta.ts';
+import type { JobEvent, JobProcessor, JobQueue, JobRecord, JobSpec, QueueLoad, WorkerHandle } from '../src/jobs/queue.ts';
 import * as repo from './jobs.ts';
 import type { Db } from './open.ts';
 
@@ -40,6 +41,8 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
   const listeners = new Set<(event: JobEvent) => void>();
   const running = new Map<string, AbortController>();
   const wakers = new Set<() => void>();
+  const durations = createDurationTracker();
+  let workers = 0;
   const emit = (event: JobEvent) => {
     for (const listener of listeners) {
       try {
@@ -84,6 +87,7 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
       if (!repo.renewLease(db, row.id, workerId, options.leaseMs)) controller.abort(new Error('lease lost'));
     }, Math.max(50, Math.floor(options.leaseMs / 3)));
     let lastProgress = -1;
+    const started = performance.now();
     try {
       log.info('job started');
       const result = await processor({
@@ -97,6 +101,7 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
         },
       });
       if (repo.completeJob(db, row.id, workerId, result)) {
+        durations.record(performance.now() - started);
         log.info('job done');
         emit({ type: 'done', job: record(row.id)! });
       }
@@ -122,14 +127,26 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
     }
   }
 
+  function load(userId: string | null, conversationId: string | null): QueueLoad {
+    const counts = repo.countActive(db, userId, conversationId);
+    const position = counts.queued + 1;
+    return { user: counts.user, conversation: counts.conversation, position, etaMs: durations.estimate(position + Math.min(counts.running, workers), workers) };
+  }
+
   return {
     async enqueue(spec: JobSpec) {
+      const { position, etaMs } = load(null, null);
       repo.insertJob(db, { ...spec, maxAttempts: options.maxAttempts });
       for (const wake of wakers) wake();
+      return { position, etaMs };
+    },
+    async load({ userId = null, conversationId = null }) {
+      return load(userId, conversationId);
     },
     run(processor, { concurrency = 1 } = {}): WorkerHandle {
       const stopping = new AbortController();
       recoverOrphans();
+      workers += concurrency;
       const loops = Array.from({ length: concurrency }, async () => {
         const workerId = `${os.hostname()}:${process.pid}:${randomUUID()}`;
         while (!stopping.signal.aborted) {
@@ -150,7 +167,9 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
       });
       return {
         async stop() {
+          if (stopping.signal.aborted) return Promise.all(loops).then(() => undefined);
           stopping.abort(new Error('worker stopping'));
+          workers -= concurrency;
           await Promise.all(loops);
         },
       };

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { DbLike } from './open.ts';
 import { jobs } from './schema.ts';
 
@@ -108,4 +108,61 @@ export function runningJobs(db: DbLike): { id: string; workerId: string | null }
 /** End a job's lease now, so the next claim takes it (its worker is known to be dead). */
 export function expireLease(db: DbLike, id: string, workerId: string, now = Date.now()): boolean {
   return db.update(jobs).set({ leaseUntil: now - 1, updatedAt: now }).where(owned(id, workerId)).run().changes === 1;
+}
+
+/** Waiting or running jobs of a user (payload.userId) and of a conversation, and the queue's totals. */
+export function countActive(db: DbLike, userId: string | null, conversationId: string | null): { user: number; conversation: number; queued: number; running: number } {
+  const row = db.get<{ user: number | null; conversation: number | null; queued: number | null; running: number | null }>(sql`
+    SELECT sum(json_extract(payload, '$.userId') = ${userId ?? ''}) AS user,
+      sum(conversation_id = ${conversationId ?? ''}) AS conversation,
+      sum(state = 'queued') AS queued, sum(state = 'running') AS running
+    FROM jobs WHERE state IN ('queued', 'running')`);
+  return { user: row?.user ?? 0, conversation: row?.conversation ?? 0, queued: row?.queued ?? 0, running: row?.running ?? 0 };
+}
+
+/** Queued jobs, oldest first: the outbox a distributed backend hands to its broker. */
+export function queuedJobs(db: DbLike, limit: number): JobRow[] {
+  return db.select().from(jobs).where(eq(jobs.state, 'queued')).orderBy(jobs.createdAt).limit(limit).all();
+}
+
+export function unfinishedJobs(db: DbLike, limit: number): JobRow[] {
+  return db.select().from(jobs).where(inArray(jobs.state, ['queued', 'running'])).orderBy(jobs.createdAt).limit(limit).all();
+}
+
+/**
+ * State changes reported by a broker (BullMQ): the job row stays the record. Each returns true only for the
+ * caller whose update changed the row, so when several bots hear the same event one of them reports it.
+ */
+export function markStarted(db: DbLike, id: string, attempts: number, now = Date.now()): boolean {
+  return db
+    .update(jobs)
+    .set({ state: 'running', attempts, progress: 0, updatedAt: now })
+    .where(and(eq(jobs.id, id), eq(jobs.state, 'queued')))
+    .run().changes === 1;
+}
+
+/** Only forward: of several bots hearing the same tick, one moves it. */
+export function markProgress(db: DbLike, id: string, progress: number, now = Date.now()): boolean {
+  return db
+    .update(jobs)
+    .set({ state: 'running', progress, updatedAt: now })
+    .where(and(eq(jobs.id, id), inArray(jobs.state, ['queued', 'running']), lt(jobs.progress, progress)))
+    .run().changes === 1;
+}
+
+export function markDone(db: DbLike, id: string, result: Record<string, unknown>, now = Date.now()): boolean {
+  return db
+    .update(jobs)
+    .set({ state: 'done', result, progress: 1, error: null, leaseUntil: null, updatedAt: now })
+    .where(and(eq(jobs.id, id), inArray(jobs.state, ['queued', 'running'])))
+    .run().changes === 1;
+}
+
+/** Fail for good, or (retry) wait in the queue for the broker's next attempt. */
+export function markFailed(db: DbLike, id: string, error: { code: string; message: string }, retry: boolean, now = Date.now()): boolean {
+  return db
+    .update(jobs)
+    .set({ state: retry ? 'queued' : 'failed', error, leaseUntil: null, updatedAt: now })
+    .where(and(eq(jobs.id, id), inArray(jobs.state, retry ? ['running'] : ['queued', 'running'])))
+    .run().changes === 1;
 }

@@ -1,17 +1,24 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { createBlobStore } from '../db/blobs.ts';
 import { createSqliteJobQueue } from '../db/job-queue.ts';
+import { createJobRecords } from '../db/job-records.ts';
 import { openDatabase, type Database_ } from '../db/open.ts';
 import { createSessionStore } from '../db/store.ts';
 import type { Config } from './config.ts';
 import type { ChatAdapter, ConversationRef, Core } from './contracts.ts';
 import { createEditProcessor } from './edit/run-edit.ts';
+import { createRenderProcessor, remoteEditPayload, remoteEditSettler } from './edit/remote.ts';
+import { createJobMetrics } from './health/metrics.ts';
+import { createBullmqJobQueue, type BullmqJobQueue } from './jobs/bullmq-queue.ts';
+import { createRedisClients, type RedisClients } from './jobs/redis.ts';
 import { createClassicalEngine } from './engines/classical.ts';
 import type { InpaintEngine } from './engines/engine.ts';
 import type { JobQueue, WorkerHandle } from './jobs/queue.ts';
 import type { Logger } from './log.ts';
 import type { BlobStore, SessionStore } from './store.ts';
-import { createDefaultVision } from './vision/models.ts';
+import { createDefaultVision, modelChecker } from './vision/models.ts';
+import { serviceStatus } from './status.ts';
+import { createSessionViews } from './turn/view.ts';
 import type { VisionService } from './vision/service.ts';
 import { startResultDelivery } from './turn/deliver.ts';
 import { findInPicture } from './turn/find.ts';
@@ -40,19 +47,51 @@ export interface App {
   database: Database_;
   attach(adapter: ChatAdapter): void;
   startWorker(): void;
+  /** Connected and listening (BullMQ: Redis answers, and queued rows a crash left behind were sent). */
+  ready(): Promise<void>;
+  /** Readiness and Prometheus text for the health server. */
+  health: { ready(): Promise<boolean>; metrics(): Promise<string> };
   close(): Promise<void>;
 }
 
+/** The engine this install can run (workers and the embedded service alike). */
+export function createDefaultEngine(): InpaintEngine {
+  return createClassicalEngine();
+}
+
 export function createApp(options: AppOptions): App {
-  const { config, log, engine = createClassicalEngine(), vision = createDefaultVision(config, log) } = options;
+  const { config, log, engine = createDefaultEngine(), vision = createDefaultVision(config, log) } = options;
   const interpret = options.interpret ?? createDefaultInterpreter(config, log).interpret;
   const database = openDatabase(config.databasePath);
   const sessions = createSessionStore(database.db, config.jobs.maxAttempts);
   const blobs = createBlobStore(database.db, config.blobDir);
-  const queue = createSqliteJobQueue(database.db, { ...config.jobs, log });
+  // REDIS_URL: jobs go through BullMQ (workers anywhere); otherwise the embedded SQLite queue.
+  const records = createJobRecords(database.db, config.jobs.maxAttempts);
+  const redis: RedisClients | null = config.redis ? createRedisClients(config.redis.url, log) : null;
+  const bull: BullmqJobQueue | null =
+    redis && config.redis
+      ? createBullmqJobQueue({
+          redis,
+          queueName: config.redis.queueName,
+          records,
+          maxAttempts: config.jobs.maxAttempts,
+          retryBaseMs: config.jobs.retryBaseMs,
+          leaseMs: config.jobs.leaseMs,
+          log,
+          prepare: (record) => remoteEditPayload(blobs, record),
+          settle: remoteEditSettler({ sessions, blobs, log }),
+        })
+      : null;
+  const queue: JobQueue = bull ?? createSqliteJobQueue(database.db, { ...config.jobs, log });
+  const metrics = createJobMetrics('bot');
+  queue.on((event) => {
+    if (event.type === 'done') metrics.finished({ ok: true, ms: Number((event.job.result?.metrics as { totalMs?: number } | undefined)?.totalMs ?? 0) });
+    if (event.type === 'failed') metrics.finished({ ok: false, ms: 0, code: event.job.error?.code });
+  });
   const adapters = new Map<string, ChatAdapter>();
   const delivery = startResultDelivery({ queue, sessions, blobs, log, replyTo: (ref) => adapters.get(ref.platform)?.replyTo(ref) ?? null });
-  const handleTurn = createTurnHandler({ sessions, blobs, queue, log, limits: config.limits, engine, vision, interpret });
+  const views = createSessionViews({ sessions, blobs, queue });
+  const handleTurn = createTurnHandler({ sessions, blobs, queue, log, limits: config.limits, engine, vision, interpret, caps: config.caps });
   let worker: WorkerHandle | null = null;
 
   async function settled(ref: ConversationRef): Promise<void> {
@@ -74,6 +113,11 @@ export function createApp(options: AppOptions): App {
     core: {
       handleTurn,
       settled,
+      async view(ref) {
+        return views.view(ref, await views.activeJobs(ref));
+      },
+      picture: (ref, blobId) => views.picture(ref, blobId),
+      status: () => serviceStatus(config, engine, modelChecker(config)),
       async findInPicture(image, phrase) {
         const found = await findInPicture(vision, config.limits, image, phrase);
         const { boxes, selected, threshold } = found.detections;
@@ -94,7 +138,24 @@ export function createApp(options: AppOptions): App {
       adapters.set(adapter.platform, adapter);
     },
     startWorker() {
-      worker ??= queue.run(createEditProcessor({ sessions, blobs, engine, limits: config.limits, log }), { concurrency: config.jobs.concurrency });
+      // Through Redis the worker renders from the job alone, as a remote one would; the bot applies the result.
+      const processor = bull ? createRenderProcessor({ engine, limits: config.limits }) : createEditProcessor({ sessions, blobs, engine, limits: config.limits, log });
+      worker ??= queue.run(processor, { concurrency: config.jobs.concurrency });
+    },
+    async ready() {
+      await bull?.ready();
+    },
+    health: {
+      async ready() {
+        records.counts(null, null); // the database answers
+        if (bull) await bull.counts(); // Redis answers
+        return true;
+      },
+      async metrics() {
+        const { queued, running } = records.counts(null, null);
+        const depth = bull ? await bull.counts() : { waiting: queued, active: running };
+        return metrics.render(depth, { brushtalk_records_queued: queued, brushtalk_records_running: running });
+      },
     },
     async close() {
       await worker?.stop();
@@ -103,6 +164,7 @@ export function createApp(options: AppOptions): App {
       await engine.close();
       await vision.close();
       await queue.close();
+      await redis?.close();
       database.close();
     },
   };

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { SchedulerName } from './engines/brushnet/scheduler.ts';
 import { BrushtalkError } from './errors.ts';
 
 /**
@@ -19,14 +20,32 @@ const schema = z.object({
   JOB_RETRY_BASE_MS: integer(0, 600_000).default(2_000),
   WORKER_CONCURRENCY: integer(1, 16).default(1),
   WORKER_POLL_MS: integer(10, 60_000).default(250),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  QUEUE_NAME: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be letters, digits, _ . - (at most 64)').default('brushtalk-edits'),
+  MAX_JOBS_PER_USER: integer(1, 1000).default(3),
+  MAX_JOBS_PER_CONVERSATION: integer(1, 1000).default(2),
+  WORKER_IN_PROCESS: z.enum(['true', 'false']).optional(),
+  WORKER_GRACE_MS: integer(0, 3_600_000).default(30_000),
+  HEALTH_PORT: integer(0, 65_535).optional(),
   WEIGHTS_DIR: z.string().min(1).optional(),
   DETECTOR_MODEL: z.string().min(1).default('grounding-dino-tiny'),
   SEGMENTER_MODEL: z.string().min(1).default('slimsam-77'),
+  BRUSHNET_MODEL: z.string().min(1).default('brushnet-sd15'),
+  ONNX_PROVIDER: z.enum(['cpu', 'cuda', 'webgpu']).default('cpu'),
+  BRUSHNET_SCHEDULER: z.enum(['ddim', 'dpmpp-2m', 'unipc']).default('unipc'),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().optional(),
   LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
   LLM_VISION: z.enum(['true', 'false']).default('true'),
   LLM_TIMEOUT_MS: integer(1000, 600_000).default(60_000),
+  STUDIO_ENABLED: z.enum(['true', 'false']).default('true'),
+  STUDIO_HOST: z.string().min(1).default('127.0.0.1'),
+  STUDIO_PORT: integer(0, 65_535).default(7860),
+  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token (xoxb-…)').optional(),
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'must be an app-level token (xapp-…)').optional(),
+  SLACK_PORT: integer(0, 65_535).default(3000),
+  SLACK_API_URL: z.url().optional(),
 });
 
 export interface Config {
@@ -37,14 +56,42 @@ export interface Config {
   /** Downloaded model folders, one per manifest id (transformers.js layout). */
   weightsDir: string;
   models: { detector: string; segmenter: string };
+  /** The generative engine: its model folder id under weightsDir, onnxruntime's provider, the sampler. */
+  brushnet: { model: string; provider: 'cpu' | 'cuda' | 'webgpu'; scheduler: SchedulerName };
   /** The chat model behind the agent; null runs the offline instructor. */
   llm: { model: string; apiKey: string; baseURL: string | undefined; vision: boolean; timeoutMs: number } | null;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   limits: { maxBytes: number; maxPixels: number };
   jobs: { leaseMs: number; maxAttempts: number; retryBaseMs: number; concurrency: number; pollMs: number };
+  /** Set: jobs go through BullMQ on this Redis and workers may run anywhere (`brushtalk worker`). */
+  redis: { url: string; queueName: string } | null;
+  /** Edits one user / one conversation may have waiting or running at once. */
+  caps: { perUser: number; perConversation: number };
+  /** Run a worker inside the bot process: always embedded; with Redis only when WORKER_IN_PROCESS=true. */
+  workerInProcess: boolean;
+  /** How long a stopping worker lets its current job finish before handing it back. */
+  workerGraceMs: number;
+  /** /healthz, /readyz, /metrics; null: no health server. */
+  healthPort: number | null;
+  /** The local web studio (`npm start`); bound to localhost unless STUDIO_HOST says otherwise. */
+  studio: { enabled: boolean; host: string; port: number };
+  /**
+   * The Slack app; null when SLACK_BOT_TOKEN is unset. appToken set: Socket Mode (no public URL), otherwise
+   * HTTP on `port` with requests checked against the signing secret. apiUrl points the Web API elsewhere (tests).
+   */
+  slack: { botToken: string; signingSecret: string | undefined; appToken: string | undefined; port: number; apiUrl: string | undefined } | null;
 }
 
 export type Environment = Record<string, string | undefined>;
+
+/** Bolt needs a way in: an app token (Socket Mode) or a signing secret (HTTP); saying which is missing beats a 401. */
+function slackConfig(e: z.infer<typeof schema>): Config['slack'] {
+  if (!e.SLACK_BOT_TOKEN) return null;
+  if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
+    throw new BrushtalkError('config.invalid', 'Configuration error: SLACK_BOT_TOKEN is set, so set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP) too.');
+  }
+  return { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN, port: e.SLACK_PORT, apiUrl: e.SLACK_API_URL };
+}
 
 /** Read the configuration; `defaults` fill in what the environment leaves unset (the CLI quietens logs). */
 export function loadConfig(env: Environment = process.env, defaults: Environment = {}): Config {
@@ -65,6 +112,7 @@ export function loadConfig(env: Environment = process.env, defaults: Environment
     outDir: path.join(dataDir, 'out'),
     weightsDir: path.resolve(e.WEIGHTS_DIR ?? path.join(dataDir, 'weights')),
     models: { detector: e.DETECTOR_MODEL, segmenter: e.SEGMENTER_MODEL },
+    brushnet: { model: e.BRUSHNET_MODEL, provider: e.ONNX_PROVIDER, scheduler: e.BRUSHNET_SCHEDULER },
     // A key, or a base URL for a local OpenAI-compatible server (which often needs no key), turns the LLM on.
     llm:
       e.OPENAI_API_KEY || e.OPENAI_BASE_URL
@@ -79,5 +127,12 @@ export function loadConfig(env: Environment = process.env, defaults: Environment
       concurrency: e.WORKER_CONCURRENCY,
       pollMs: e.WORKER_POLL_MS,
     },
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, queueName: e.QUEUE_NAME } : null,
+    caps: { perUser: e.MAX_JOBS_PER_USER, perConversation: e.MAX_JOBS_PER_CONVERSATION },
+    workerInProcess: e.REDIS_URL ? e.WORKER_IN_PROCESS === 'true' : e.WORKER_IN_PROCESS !== 'false',
+    workerGraceMs: e.WORKER_GRACE_MS,
+    healthPort: e.HEALTH_PORT ?? null,
+    studio: { enabled: e.STUDIO_ENABLED === 'true', host: e.STUDIO_HOST, port: e.STUDIO_PORT },
+    slack: slackConfig(e),
   };
 }

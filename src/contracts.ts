@@ -34,6 +34,22 @@ export interface IncomingTurn {
   text: string;
   images: ImageInput[];
   mask?: MaskInput;
+  /** A button press instead of words (text is then ignored). */
+  action?: TurnAction;
+}
+
+/** What result buttons can do. Custom ids carry `v1:<action>:<sessionId>:<versionId>`; state stays in the DB. */
+export type ButtonAction = 'reroll' | 'grow' | 'shrink' | 'invert' | 'undo' | 'redo' | 'caption' | 'accept';
+
+export const buttonActions: readonly ButtonAction[] = ['reroll', 'grow', 'shrink', 'invert', 'undo', 'redo', 'caption', 'accept'];
+
+export interface TurnAction {
+  action: ButtonAction;
+  /** The session and version the button was attached to: a press on an older result acts on that result. */
+  sessionId: string;
+  versionId: string;
+  /** The new caption, for 'caption'. */
+  value?: string;
 }
 
 export interface ImageDetails {
@@ -41,6 +57,10 @@ export interface ImageDetails {
   fileName: string;
   /** The edited picture, its mask overlay, or the before/after strip. */
   role: 'result' | 'mask' | 'compare';
+  /** For results: where the buttons act, and which buttons make sense. */
+  sessionId?: string;
+  versionId?: string;
+  actions?: readonly ButtonAction[];
 }
 
 export interface ReplyChannel {
@@ -65,6 +85,12 @@ export interface Core {
   handleTurn(turn: IncomingTurn, reply: ReplyChannel): Promise<void>;
   /** Resolves once the conversation has no queued or running edits and their results were delivered. */
   settled(ref: ConversationRef): Promise<void>;
+  /** The conversation's versions and state, for surfaces that show them (the studio); null when there is none. */
+  view(ref: ConversationRef): Promise<SessionView | null>;
+  /** A stored picture of this conversation (result, mask, preview); null when it does not belong to it. */
+  picture(ref: ConversationRef, blobId: string): Promise<Uint8Array | null>;
+  /** What is installed and what to run to add more (engine, models, LLM). */
+  status(): ServiceStatus;
   /** Find an object in a picture outside any conversation: the mask, an overlay, and what was found. */
   findInPicture(image: Uint8Array, phrase: string): Promise<PictureSearchResult>;
 }
@@ -74,4 +100,39 @@ export interface PictureSearchResult {
   overlayPng: Uint8Array;
   /** One line per match, left to right, marked when used in the mask. */
   lines: string[];
+}
+
+export interface VersionView {
+  id: string;
+  number: number;
+  kind: string;
+  note: string;
+  width: number;
+  height: number;
+  imageId: string;
+  maskId: string | null;
+  /** The mask overlay for results. */
+  previewId: string | null;
+  caption: string | null;
+  engine: string | null;
+  metrics: Record<string, unknown> | null;
+  parentNumber: number | null;
+}
+
+export interface SessionView {
+  sessionId: string;
+  ownerId: string;
+  headId: string | null;
+  canUndo: boolean;
+  canRedo: boolean;
+  versions: VersionView[];
+  /** Queued or running edits, with progress 0..1. */
+  active: { jobId: string; state: string; progress: number }[];
+}
+
+export interface ServiceStatus {
+  engine: { name: string; generative: boolean; hint: string | null };
+  detector: { model: string; installed: boolean; hint: string | null };
+  segmenter: { model: string; installed: boolean; hint: string | null };
+  llm: { configured: boolean; model: string | null; hint: string | null };
 }

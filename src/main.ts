@@ -2,17 +2,20 @@ import { createCliAdapter, usage } from '../adapters/cli/cli.ts';
 import { runWeightsCommand } from '../weights/cli.ts';
 import { createDefaultInterpreter } from './agent/models.ts';
 import { runEvalCommand } from './agent/eval.ts';
-import { createApp } from './app.ts';
+import { createApp, createDefaultEngine } from './app.ts';
 import { loadConfig } from './config.ts';
 import { isBrushtalkError } from './errors.ts';
-import { createLogger } from './log.ts';
+import { startHealthServer } from './health/server.ts';
+import { startStandaloneWorker } from './jobs/standalone-worker.ts';
+import { createLogger, type Logger } from './log.ts';
 import { manifestPath } from './vision/models.ts';
 
 /**
  * The composition root: the only place that knows every part. `npm start` (no arguments, or `serve`) runs
  * the embedded service; `brushtalk edit|chat|history|undo|redo|version|detect` runs the command line on the
  * same database, with an in-process worker; `brushtalk weights list|pull|verify` manages model files;
- * `brushtalk eval instructions <file>` scores the instructor on a labelled set.
+ * `brushtalk eval instructions <file>` scores the instructor on a labelled set; `brushtalk worker` pulls edits
+ * from Redis (REDIS_URL) and renders them — run as many as there are GPUs.
  */
 async function main(argv: string[]): Promise<number> {
   const [command = 'serve'] = argv;
@@ -28,12 +31,15 @@ async function main(argv: string[]): Promise<number> {
     const { instructor } = createDefaultInterpreter(config, log);
     return runEvalCommand(argv.slice(1), { instructor, stdout: (t) => console.log(t), stderr: (t) => console.error(t) });
   }
+  if (command === 'worker') return runWorker(config, log);
   if (command !== 'serve' && !isCli) {
     process.stderr.write(`unknown command "${command}"\n\n${usage}\n`);
     return 2;
   }
   const app = createApp({ config, log });
-  app.startWorker();
+  // The command line always renders in-process; a bot with REDIS_URL leaves it to `brushtalk worker`s.
+  if (isCli || config.workerInProcess) app.startWorker();
+  await app.ready();
 
   if (isCli) {
     const cli = createCliAdapter({ outDir: config.outDir, stdout: (line) => console.log(line), stderr: (line) => console.error(line) });
@@ -45,15 +51,35 @@ async function main(argv: string[]): Promise<number> {
     }
   }
 
-  log.info({ dataDir: config.dataDir, engine: app.engine.name }, 'brushtalk running (embedded): worker started');
+  const health = config.healthPort === null ? null : await startHealthServer(config.healthPort, app.health, log);
+  const mode = config.redis ? `bot on Redis queue "${config.redis.queueName}"` : 'embedded';
+  log.info({ dataDir: config.dataDir, engine: app.engine.name, worker: config.workerInProcess ? 'in process' : 'remote' }, `brushtalk running (${mode})`);
   log.info('no chat adapters are configured yet; try the command line: npx brushtalk edit photo.jpg "remove the cup" --box 40,60,200,120');
-  await new Promise<void>((resolve) => {
+  await untilSignal();
+  log.info('shutting down');
+  await health?.close();
+  await app.close();
+  return 0;
+}
+
+/** `brushtalk worker`: render edits from Redis until SIGTERM, then finish or hand back the current job. */
+async function runWorker(config: ReturnType<typeof loadConfig>, log: Logger): Promise<number> {
+  const worker = startStandaloneWorker({ config, log, engine: createDefaultEngine() });
+  await worker.ready();
+  const health = config.healthPort === null ? null : await startHealthServer(config.healthPort, worker.health, log);
+  log.info({ queue: config.redis?.queueName, concurrency: config.jobs.concurrency }, 'brushtalk worker running');
+  await untilSignal();
+  log.info('worker stopping: finishing the current job');
+  await health?.close();
+  await worker.stop();
+  return 0;
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  log.info('shutting down');
-  await app.close();
-  return 0;
 }
 
 main(process.argv.slice(2)).then(

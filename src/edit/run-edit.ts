@@ -7,7 +7,7 @@ import { backgroundMetrics } from '../images/metrics.ts';
 import { beforeAfter, maskOverlay } from '../images/preview.ts';
 import { maskCoverage } from '../images/raster.ts';
 import { engineSize } from '../images/size.ts';
-import type { JobContext, JobProcessor } from '../jobs/queue.ts';
+import type { JobProcessor } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import { applyEditResult, type Clock, type EditJobSpec } from '../session/session.ts';
 import type { BlobStore, SessionStore } from '../store.ts';
@@ -23,11 +23,37 @@ export interface EditResult extends Record<string, unknown> {
   metrics: Record<string, number | string | null>;
 }
 
-export interface EditDeps {
-  sessions: SessionStore;
-  blobs: BlobStore;
+/** A PNG with its size (the blob store records both). */
+export interface RenderedPng {
+  png: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** What rendering an edit produces: pure pixels and numbers, no database. */
+export interface RenderedEdit {
+  result: RenderedPng;
+  overlay: RenderedPng;
+  compare: RenderedPng;
+  metrics: Record<string, number | string | null>;
+  engine: string;
+  generative: boolean;
+}
+
+export interface RenderInput {
+  image: Uint8Array;
+  mask: Uint8Array;
+  spec: EditJobSpec;
+}
+
+export interface RenderDeps {
   engine: InpaintEngine;
   limits: DecodeLimits;
+}
+
+export interface EditDeps extends RenderDeps {
+  sessions: SessionStore;
+  blobs: BlobStore;
   log: Logger;
   clock?: Clock;
 }
@@ -35,92 +61,105 @@ export interface EditDeps {
 const systemClock: Clock = { newId: () => randomUUID(), now: () => Date.now() };
 
 /**
- * Run one queued edit: the engine works at engine size (aspect kept), its output is scaled back to the
- * picture's own size and blended there, so pixels away from the mask stay the original's bit for bit.
- * The result version is written before the job is marked done and is keyed by the job id, so a job that
- * runs twice (its worker died after writing) still adds one version.
+ * Render one edit (the worker's half): the engine works at engine size (aspect kept), its output is scaled
+ * back to the picture's own size and blended there, so pixels away from the mask stay the original's bit
+ * for bit. Needs only the input PNGs, so a worker on another machine can run it.
  */
-export function createEditProcessor(deps: EditDeps): JobProcessor {
-  const clock = deps.clock ?? systemClock;
-
-  async function render(spec: EditJobSpec, context: JobContext) {
+export async function renderEdit(
+  deps: RenderDeps,
+  input: RenderInput,
+  signal: AbortSignal,
+  progress: (fraction: number) => void,
+): Promise<RenderedEdit> {
+  const { spec } = input;
+  try {
     const started = performance.now();
-    const image = await decodeImage(await deps.blobs.get(spec.imageId), deps.limits);
-    const hole = await decodeMask(await deps.blobs.get(spec.maskId), image.width, image.height, deps.limits);
+    const image = await decodeImage(input.image, deps.limits);
+    const hole = await decodeMask(input.mask, image.width, image.height, deps.limits);
     const size = engineSize(image.width, image.height, deps.engine.sizePolicy);
     const resized = size.width === image.width && size.height === image.height;
     const small = resized ? image : await resizeRgb(image, size.width, size.height);
     const smallHole = resized ? hole : await resizeMask(hole, size.width, size.height);
-    context.progress(0.05);
+    progress(0.05);
     const engineStarted = performance.now();
     const generated = await deps.engine.inpaint(
       { image: small, hole: smallHole, caption: spec.caption, seed: spec.params.seed, steps: spec.params.steps, guidance: spec.params.guidance, strength: spec.params.strength },
-      context.signal,
-      (fraction) => context.progress(0.05 + fraction * 0.85),
+      signal,
+      (fraction) => progress(0.05 + fraction * 0.85),
     );
     const engineMs = performance.now() - engineStarted;
     const full = resized ? generated.image : await resizeRgb(generated.image, image.width, image.height);
     const output = spec.params.blend ? blendImages(image, full, hole) : full;
-    const metrics = backgroundMetrics(image, output, hole);
-    context.progress(0.95);
-    return {
-      image,
-      hole,
-      output,
+    const measured = backgroundMetrics(image, output, hole);
+    const strip = beforeAfter(image, output);
+    const rendered: RenderedEdit = {
+      result: { png: await encodePng(output), width: output.width, height: output.height },
+      overlay: { png: await encodePng(maskOverlay(image, hole)), width: image.width, height: image.height },
+      compare: { png: await encodePng(strip), width: strip.width, height: strip.height },
+      engine: deps.engine.name,
+      generative: deps.engine.generative,
       metrics: {
-        mse: metrics.mse,
-        psnr: Number.isFinite(metrics.psnr) ? metrics.psnr : null,
-        ssim: metrics.ssim,
+        mse: measured.mse,
+        psnr: Number.isFinite(measured.psnr) ? measured.psnr : null,
+        ssim: measured.ssim,
         maskCoverage: maskCoverage(hole),
         engineWidth: size.width,
         engineHeight: size.height,
         engineMs: Math.round(engineMs),
-        totalMs: Math.round(performance.now() - started),
+        totalMs: 0,
         ...generated.info,
       },
     };
+    rendered.metrics.totalMs = Math.round(performance.now() - started);
+    progress(0.95);
+    return rendered;
+  } catch (error) {
+    if (isBrushtalkError(error)) throw error;
+    throw new BrushtalkError('engine.failed', 'The edit failed while rendering.', { cause: error, retryable: true });
   }
+}
 
+/**
+ * Apply a rendered edit to its session (the bot's half): store the pictures, add the result version. The
+ * version is keyed by the job id (versions.job_id is unique and applyEditResult skips a job it already
+ * has), so a job rendered twice, or a result heard by two bots, still adds one version.
+ */
+export async function applyRenderedEdit(
+  deps: { sessions: SessionStore; blobs: BlobStore; log: Logger; clock?: Clock },
+  jobId: string,
+  spec: EditJobSpec,
+  rendered: RenderedEdit,
+): Promise<EditResult> {
+  const clock = deps.clock ?? systemClock;
+  const put = (file: RenderedPng, kind: 'image' | 'preview') => deps.blobs.put(file.png, { kind, mime: 'image/png', width: file.width, height: file.height });
+  const imageId = await put(rendered.result, 'image');
+  const overlayId = await put(rendered.overlay, 'preview');
+  const compareId = await put(rendered.compare, 'preview');
+  const { metrics, engine } = rendered;
+  for (let attempt = 1; ; attempt++) {
+    const session = deps.sessions.loadById(spec.conversationId);
+    if (!session) throw new BrushtalkError('session.not_found', 'This conversation no longer exists.');
+    const next = applyEditResult(session, spec, { jobId, imageId, engine, metrics, previewId: overlayId }, clock);
+    try {
+      if (next !== session) deps.sessions.save(next);
+      const version = next.versions.find((v) => v.jobId === jobId)!;
+      deps.log.info({ jobId, version: version.number, ...metrics }, 'edit applied');
+      return { versionId: version.id, versionNumber: version.number, imageId, overlayId, compareId, engine, generative: rendered.generative, metrics };
+    } catch (error) {
+      // Another writer (a turn, or a second bot applying the same result) saved first: look again.
+      if (!isBrushtalkError(error) || error.code !== 'session.conflict' || attempt >= 8) throw error;
+    }
+  }
+}
+
+/** The embedded processor: read the inputs from the blob store, render, apply — one process, one database. */
+export function createEditProcessor(deps: EditDeps): JobProcessor {
   return async (context) => {
     const spec = context.job.payload as unknown as EditJobSpec;
     const log = deps.log.child({ ref: context.job.ref, jobId: context.job.id });
-    let rendered;
-    try {
-      rendered = await render(spec, context);
-    } catch (error) {
-      if (isBrushtalkError(error)) throw error;
-      throw new BrushtalkError('engine.failed', 'The edit failed while rendering.', { cause: error, retryable: true });
-    }
-    const { image, hole, output, metrics } = rendered;
-    const put = async (png: Buffer, kind: 'image' | 'preview', width: number, height: number) =>
-      deps.blobs.put(png, { kind, mime: 'image/png', width, height });
-    const imageId = await put(await encodePng(output), 'image', output.width, output.height);
-    const overlayId = await put(await encodePng(maskOverlay(image, hole)), 'preview', image.width, image.height);
-    const strip = beforeAfter(image, output);
-    const compareId = await put(await encodePng(strip), 'preview', strip.width, strip.height);
-
-    for (let attempt = 1; ; attempt++) {
-      const session = deps.sessions.loadById(spec.conversationId);
-      if (!session) throw new BrushtalkError('session.not_found', 'This conversation no longer exists.');
-      const next = applyEditResult(session, spec, { jobId: context.job.id, imageId, engine: deps.engine.name, metrics, previewId: overlayId }, clock);
-      try {
-        if (next !== session) deps.sessions.save(next);
-        const version = next.versions.find((v) => v.jobId === context.job.id)!;
-        log.info({ version: version.number, ...metrics }, 'edit rendered');
-        const result: EditResult = {
-          versionId: version.id,
-          versionNumber: version.number,
-          imageId,
-          overlayId,
-          compareId,
-          engine: deps.engine.name,
-          generative: deps.engine.generative,
-          metrics,
-        };
-        return result;
-      } catch (error) {
-        if (!isBrushtalkError(error) || error.code !== 'session.conflict' || attempt >= 5) throw error;
-      }
-    }
+    const image = await deps.blobs.get(spec.imageId);
+    const mask = await deps.blobs.get(spec.maskId);
+    const rendered = await renderEdit(deps, { image, mask, spec }, context.signal, context.progress);
+    return applyRenderedEdit({ ...deps, log }, context.job.id, spec, rendered);
   };
 }

@@ -309,3 +309,20 @@ export async function previewJpeg(bytes: Uint8Array, maxSide = 768): Promise<Buf
     throw new BrushtalkError('image.corrupt', 'That picture could not be prepared for the assistant.', { cause });
   }
 }
+
+/**
+ * A picture that fits a chat platform's upload limit: the PNG itself when it fits, else a JPEG at falling
+ * quality and then falling size (chat uploads cap bytes per file; a softer picture beats no picture).
+ */
+export async function shrinkForUpload(png: Uint8Array, maxBytes: number): Promise<{ bytes: Uint8Array; format: 'png' | 'jpeg' }> {
+  if (png.byteLength <= maxBytes) return { bytes: png, format: 'png' };
+  const { width = 1, height = 1 } = await sharp(png).metadata();
+  for (let scale = 1; scale >= 0.05; scale *= 0.7) {
+    for (const quality of [85, 70, 50]) {
+      const side = (n: number) => Math.max(1, Math.round(n * scale));
+      const jpeg = await sharp(png).flatten({ background: '#ffffff' }).resize(side(width), side(height)).jpeg({ quality }).toBuffer();
+      if (jpeg.byteLength <= maxBytes) return { bytes: jpeg, format: 'jpeg' };
+    }
+  }
+  throw new BrushtalkError('image.too_large', `The result does not fit the upload limit of ${maxBytes} bytes even when shrunk.`);
+}

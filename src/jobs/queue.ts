@@ -1,6 +1,6 @@
 /**
- * The job queue contract. Small on purpose: the embedded SQLite backend (db/job-queue.ts) implements it
- * today and a BullMQ backend can implement it for many machines.
+ * The job queue contract. Small on purpose: the embedded SQLite backend (db/job-queue.ts) implements it for
+ * one process, the BullMQ backend (src/jobs/bullmq-queue.ts) for many machines meeting on Redis.
  */
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
@@ -24,8 +24,21 @@ export interface JobSpec {
   id: string;
   kind: string;
   conversationId: string | null;
+  /** Carries `userId` (caps, fairness) and `priority` (1 runs first; BullMQ honours it) when a person asked. */
   payload: Record<string, unknown>;
   ref: string;
+}
+
+/** Where a job stands once queued: 1 = next to run; the ETA is a guess from recent job durations. */
+export interface QueuePlace {
+  position: number;
+  etaMs: number | null;
+}
+
+/** What a user and a conversation already have waiting or running, and where a new job would stand. */
+export interface QueueLoad extends QueuePlace {
+  user: number;
+  conversation: number;
 }
 
 export type JobEvent =
@@ -50,11 +63,16 @@ export interface WorkerHandle {
 }
 
 export interface JobQueue {
-  enqueue(spec: JobSpec): Promise<void>;
+  enqueue(spec: JobSpec): Promise<QueuePlace>;
+  /** Active jobs of a user (payload.userId) and of a conversation, and the place a new job would take. */
+  load(scope: { userId?: string | null; conversationId?: string | null }): Promise<QueueLoad>;
   /** Start a worker loop in this process. */
   run(processor: JobProcessor, options?: { concurrency?: number }): WorkerHandle;
   on(listener: (event: JobEvent) => void): () => void;
-  /** Tell the worker loop that new work may be waiting (after a job was inserted in a transaction). */
+  /**
+   * New jobs were inserted with a session save (an outbox): the SQLite backend wakes its worker loop, the
+   * BullMQ backend hands the rows to Redis. Idempotent; also repairs rows a crash left undispatched.
+   */
   wake(): void;
   cancel(jobId: string): Promise<boolean>;
   get(jobId: string): Promise<JobRecord | null>;

@@ -1,8 +1,11 @@
-import type { ConversationRef, ReplyChannel } from '../contracts.ts';
+import type { ButtonAction, ConversationRef, ReplyChannel } from '../contracts.ts';
 import type { EditResult } from '../edit/run-edit.ts';
 import type { JobEvent, JobQueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import type { BlobStore, SessionStore } from '../store.ts';
+
+/** The buttons under every result (redo only makes sense after an undo, so it is not offered here). */
+const resultActions: readonly ButtonAction[] = ['reroll', 'grow', 'shrink', 'invert', 'undo', 'caption', 'accept'];
 
 export interface DeliveryDeps {
   queue: JobQueue;
@@ -43,7 +46,7 @@ export function startResultDelivery(deps: DeliveryDeps): ResultDelivery {
         const result = job.result as EditResult;
         const caption = `v${result.versionNumber} · ${result.engine} · ${formatMetrics(result.metrics)}`;
         const v = `v${result.versionNumber}`;
-        await reply.image(await deps.blobs.get(result.imageId), { caption, fileName: `${v}.png`, role: 'result' });
+        await reply.image(await deps.blobs.get(result.imageId), { caption, fileName: `${v}.png`, role: 'result', sessionId: job.conversationId, versionId: result.versionId, actions: resultActions });
         await reply.image(await deps.blobs.get(result.overlayId), { caption: `${v} mask`, fileName: `${v}-mask.png`, role: 'mask' });
         await reply.image(await deps.blobs.get(result.compareId), { caption: `${v} before/after`, fileName: `${v}-compare.png`, role: 'compare' });
         return;

@@ -4,6 +4,7 @@ import { BrushtalkError } from '../errors.ts';
 import { decodeImage, decodeMask, encodeMaskPng, encodePng, type DecodeLimits } from '../images/codec.ts';
 import { subtractMask, unionMask } from '../images/mask-ops.ts';
 import { maskCoverage, type Mask } from '../images/raster.ts';
+import { formatEta } from '../jobs/eta.ts';
 import type { JobQueue, JobSpec } from '../jobs/queue.ts';
 import type { EditParams } from '../session/params.ts';
 import * as S from '../session/session.ts';
@@ -21,6 +22,10 @@ export interface OpsDeps {
   vision?: VisionService;
   engine: { name: string; generative: boolean };
   clock: S.Clock;
+  /** Who is asking: edits carry it for the per-user cap and fair ordering. */
+  userId?: string;
+  /** Edits a user / a conversation may have waiting or running; absent: no limit. */
+  caps?: { perUser: number; perConversation: number };
 }
 
 /**
@@ -191,15 +196,28 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
         return `New ${head().note}.`;
       }),
     runEdit: (instruction, editType = null) =>
-      serial(() => {
+      serial(async () => {
         const spec = S.planEdit(session, instruction, editType ?? head().editType);
         const source = head();
         spec.completesSource = source.kind !== 'source' && !loaded.versions.some((v) => v.id === source.id);
-        jobs.push({ id: randomUUID(), kind: 'inpaint', conversationId: session.id, payload: { ...spec }, ref });
+        const userId = deps.userId ?? null;
+        const load = await deps.queue.load({ userId, conversationId: session.id });
+        const queued = { user: load.user + jobs.length, conversation: load.conversation + jobs.length };
+        if (deps.caps && userId !== null && queued.user >= deps.caps.perUser) {
+          throw new BrushtalkError('queue.full', `You already have ${plural(queued.user, 'edit')} queued; wait for one to finish.`);
+        }
+        if (deps.caps && queued.conversation >= deps.caps.perConversation) {
+          throw new BrushtalkError('queue.full', `This conversation already has ${plural(queued.conversation, 'edit')} queued; wait for one to finish, or say \`cancel\`.`);
+        }
+        // Fairness: a user's second waiting edit goes behind everyone's first (BullMQ: 1 runs first).
+        const priority = 1 + queued.user;
+        jobs.push({ id: randomUUID(), kind: 'inpaint', conversationId: session.id, payload: { ...spec, userId, priority }, ref });
+        const position = load.position + jobs.length - 1;
+        const place = ` Queue position ${position}${load.etaMs === null ? '' : `, ready in ${formatEta(load.etaMs)}`}.`;
         const note = deps.engine.generative
           ? ''
           : ' The classical engine fills the region from its surroundings (good for removals); adding or changing objects needs BrushNet weights — see weights/README.md.';
-        return `Editing with ${deps.engine.name} (job ${ref}).${note}`;
+        return `Editing with ${deps.engine.name} (job ${ref}).${place}${note}`;
       }),
     history: () => serial(() => formatHistory(session)),
     undo: () =>
@@ -228,3 +246,5 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
       }),
   };
 }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingTurn, ReplyChannel } from '../contracts.ts';
-import { isBrushtalkError, userFacingMessage } from '../errors.ts';
+import { BrushtalkError, isBrushtalkError, userFacingMessage } from '../errors.ts';
 import type { DecodeLimits } from '../images/codec.ts';
 import type { JobQueue, JobSpec } from '../jobs/queue.ts';
 import { newRef, type Logger } from '../log.ts';
@@ -10,6 +10,7 @@ import type { VisionService } from '../vision/service.ts';
 import { helpText, parseCommand, type Command } from './commands.ts';
 import { createKeyedLock } from './locks.ts';
 import { createSessionOps, type SessionOps } from './ops.ts';
+import { runAction } from './actions.ts';
 
 /** Understands free text (the agent); without one, free text runs an edit on the current mask. */
 export type Interpreter = (ops: SessionOps, text: string, log: Logger) => Promise<string>;
@@ -26,6 +27,8 @@ export interface TurnDeps {
   engine: { name: string; generative: boolean };
   interpret?: Interpreter;
   clock?: S.Clock;
+  /** Edits a user / a conversation may have waiting or running at once. */
+  caps?: { perUser: number; perConversation: number };
 }
 
 /** What a turn decided: the next session state, jobs to queue with it, and what to tell the user. */
@@ -89,12 +92,18 @@ export function createTurnHandler(deps: TurnDeps): TurnHandler {
   const locks = createKeyedLock();
 
   async function decide(loaded: S.EditSession, turn: IncomingTurn, ref: string, log: Logger): Promise<Decision> {
-    const ops = createSessionOps({ ...deps, clock }, loaded, ref);
+    const ops = createSessionOps({ ...deps, clock, userId: turn.userId }, loaded, ref);
     const messages: string[] = [];
     if (turn.images.length > 0) messages.push(await ops.takeImage(turn.images[0].bytes, turn.mask, turn.images.length));
     else if (turn.mask) messages.push(await ops.setMaskFrom(turn.mask));
     const text = turn.text.trim();
-    if (text === '') {
+    if (turn.action) {
+      // Buttons act on someone's session: only its owner may press them (others are told, nothing changes).
+      if (loaded.ownerId !== turn.userId) {
+        throw new BrushtalkError('session.not_owner', 'Only the person who started this edit can use its buttons. Start your own with a picture.');
+      }
+      messages.push(await runAction(ops, turn.action));
+    } else if (text === '') {
       messages.push(turn.images.length === 0 && !turn.mask ? helpText : 'Now say what to change, or refine the mask (`help` lists the commands).');
     } else {
       const command = parseCommand(text);

@@ -33,15 +33,20 @@ export interface VisionConfig {
   models: { detector: string; segmenter: string };
 }
 
+/** Checks the configured detector or segmenter; throws the worded 'weights.missing' when absent. */
+export function modelChecker(config: VisionConfig): (kind: 'detector' | 'segmenter') => void {
+  const manifest = loadManifest(manifestPath);
+  return (kind) => checkModel(manifest, config.weightsDir, kind, config.models[kind]);
+}
+
 /** The default vision service: the configured detector and segmenter under WEIGHTS_DIR, in a worker thread. */
 export function createDefaultVision(config: VisionConfig, log: Logger): VisionService {
-  const manifest = loadManifest(manifestPath);
   return createVisionService({
     weightsDir: config.weightsDir,
     detectorId: config.models.detector,
     segmenterId: config.models.segmenter,
     cacheDir: path.join(config.dataDir, 'cache', 'embeddings'),
     log,
-    requireModel: (kind) => checkModel(manifest, config.weightsDir, kind, config.models[kind]),
+    requireModel: modelChecker(config),
   });
 }

@@ -7,6 +7,11 @@ import os from 'node:os';
 import { createSqliteJobQueue } from '../../db/job-queue.ts';
 import { claimJob, completeJob } from '../../db/jobs.ts';
 import { openDatabase } from '../../db/open.ts';
+import { createJobRecords } from '../../db/job-records.ts';
+import { createBullmqJobQueue } from '../../src/jobs/bullmq-queue.ts';
+import type { JobQueue } from '../../src/jobs/queue.ts';
+import { createRedisClients } from '../../src/jobs/redis.ts';
+import { randomQueueName, redisAvailable, startRedis } from '../helpers/redis.ts';
 import { createApp } from '../../src/app.ts';
 import type { IncomingTurn } from '../../src/contracts.ts';
 import { createClassicalEngine } from '../../src/engines/classical.ts';
@@ -136,6 +141,70 @@ async function benchQueue(): Promise<void> {
     ['claim + complete', Math.round((n / claimMs) * 1000)],
     ['enqueue + claim + complete', Math.round((n / (enqueueMs + claimMs)) * 1000)],
   ]);
+  await benchBackends();
+}
+
+/**
+ * Both backends through the JobQueue contract with a no-op processor: jobs/s from enqueue to the 'done'
+ * event, and how long a progress tick takes from the processor to a listener (the bot's side).
+ */
+async function throughput(queue: JobQueue, n: number, concurrency: number): Promise<{ jobsPerS: number; progress: number[] }> {
+  const sentAt = new Map<string, number>();
+  const progress: number[] = [];
+  let done = 0;
+  let finished: () => void = () => {};
+  const allDone = new Promise<void>((resolve) => (finished = resolve));
+  queue.on((event) => {
+    if (event.type === 'progress') progress.push(performance.now() - sentAt.get(event.job.id)!);
+    if (event.type === 'done' && ++done === n) finished();
+  });
+  const worker = queue.run(
+    async ({ job, progress: report }) => {
+      sentAt.set(job.id, performance.now());
+      report(0.5);
+      return {};
+    },
+    { concurrency },
+  );
+  const start = performance.now();
+  await Promise.all(Array.from({ length: n }, (_, i) => queue.enqueue({ id: randomUUID(), kind: 'bench', conversationId: null, payload: { i }, ref: 'J-BENCH' })));
+  await allDone;
+  const elapsed = performance.now() - start;
+  await worker.stop();
+  return { jobsPerS: Math.round((n / elapsed) * 1000), progress };
+}
+
+async function benchBackends(): Promise<void> {
+  const n = 1000;
+  const rows: (string | number)[][] = [];
+  const row = (name: string, r: { jobsPerS: number; progress: number[] }) =>
+    rows.push([name, n, r.jobsPerS, ms(percentile(r.progress, 50)), ms(percentile(r.progress, 99))]);
+  for (const concurrency of [1, 8]) {
+    const temp = tempDataDir();
+    const database = openDatabase(`${temp.dir}/bench.db`);
+    const queue = createSqliteJobQueue(database.db, { leaseMs: 30_000, maxAttempts: 3, retryBaseMs: 1000, pollMs: 250, log: silentLog });
+    row(`SQLite, in-process worker ×${concurrency}`, await throughput(queue, n, concurrency));
+    await queue.close();
+    database.close();
+    temp.cleanup();
+  }
+  const configured = loadConfig().redis; // REDIS_URL: bench that Redis instead of a local throwaway one
+  const redis = configured ? { url: configured.url, stop: async () => {} } : redisAvailable ? await startRedis() : null;
+  if (!redis) console.log('\n(redis-server not on PATH and no REDIS_URL: BullMQ rows skipped)');
+  for (const concurrency of redis ? [1, 8] : []) {
+    const temp = tempDataDir();
+    const database = openDatabase(`${temp.dir}/bench.db`);
+    const clients = createRedisClients(redis!.url, silentLog);
+    const queue = createBullmqJobQueue({ redis: clients, queueName: randomQueueName(), records: createJobRecords(database.db, 3), maxAttempts: 3, retryBaseMs: 1000, leaseMs: 30_000, log: silentLog });
+    await queue.ready();
+    row(`BullMQ (local Redis), worker ×${concurrency} on its own connections`, await throughput(queue, n, concurrency));
+    await queue.close();
+    await clients.close();
+    database.close();
+    temp.cleanup();
+  }
+  await redis?.stop();
+  printTable('Queue backends, no-op processor: enqueue → done, and progress tick → listener (ms)', ['backend', 'jobs', 'jobs/s', 'progress p50', 'progress p99'], rows);
 }
 
 /**
