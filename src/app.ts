@@ -11,12 +11,13 @@ import { createRenderProcessor, remoteEditPayload, remoteEditSettler } from './e
 import { createJobMetrics } from './health/metrics.ts';
 import { createBullmqJobQueue, type BullmqJobQueue } from './jobs/bullmq-queue.ts';
 import { createRedisClients, type RedisClients } from './jobs/redis.ts';
-import { createClassicalEngine } from './engines/classical.ts';
 import type { InpaintEngine } from './engines/engine.ts';
 import type { JobQueue, WorkerHandle } from './jobs/queue.ts';
 import type { Logger } from './log.ts';
 import type { BlobStore, SessionStore } from './store.ts';
-import { createDefaultVision, modelChecker } from './vision/models.ts';
+import { checkModel, createDefaultVision, manifestPath, modelChecker } from './vision/models.ts';
+import { loadManifest } from '../weights/manifest.ts';
+import { selectEngine } from './engines/select.ts';
 import { serviceStatus } from './status.ts';
 import { createSessionViews } from './turn/view.ts';
 import type { VisionService } from './vision/service.ts';
@@ -55,12 +56,12 @@ export interface App {
 }
 
 /** The engine this install can run (workers and the embedded service alike). */
-export function createDefaultEngine(): InpaintEngine {
-  return createClassicalEngine();
+export function createDefaultEngine(config: Config, log: Logger): InpaintEngine {
+  return selectEngine(config, log, (id) => checkModel(loadManifest(manifestPath), config.weightsDir, 'inpainting', id, 'brushtalk.json'));
 }
 
 export function createApp(options: AppOptions): App {
-  const { config, log, engine = createDefaultEngine(), vision = createDefaultVision(config, log) } = options;
+  const { config, log, engine = createDefaultEngine(config, log), vision = createDefaultVision(config, log) } = options;
   const interpret = options.interpret ?? createDefaultInterpreter(config, log).interpret;
   const database = openDatabase(config.databasePath);
   const sessions = createSessionStore(database.db, config.jobs.maxAttempts);

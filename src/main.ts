@@ -1,10 +1,15 @@
 import { createCliAdapter, usage } from '../adapters/cli/cli.ts';
+import { createDiscordAdapter } from '../adapters/discord/adapter.ts';
+import { runDiscordCommand } from '../adapters/discord/cli.ts';
+import { createSlackAdapter } from '../adapters/slack/adapter.ts';
+import { createStudioAdapter } from '../adapters/studio/studio.ts';
 import { runWeightsCommand } from '../weights/cli.ts';
 import { createDefaultInterpreter } from './agent/models.ts';
 import { runEvalCommand } from './agent/eval.ts';
 import { createApp, createDefaultEngine } from './app.ts';
 import { loadConfig } from './config.ts';
 import { isBrushtalkError } from './errors.ts';
+import { shrinkForUpload } from './images/codec.ts';
 import { startHealthServer } from './health/server.ts';
 import { startStandaloneWorker } from './jobs/standalone-worker.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -15,7 +20,8 @@ import { manifestPath } from './vision/models.ts';
  * the embedded service; `brushtalk edit|chat|history|undo|redo|version|detect` runs the command line on the
  * same database, with an in-process worker; `brushtalk weights list|pull|verify` manages model files;
  * `brushtalk eval instructions <file>` scores the instructor on a labelled set; `brushtalk worker` pulls edits
- * from Redis (REDIS_URL) and renders them — run as many as there are GPUs.
+ * from Redis (REDIS_URL) and renders them — run as many as there are GPUs; `brushtalk discord deploy-commands` registers
+ * the Discord slash commands (the bot itself runs in `serve` when DISCORD_TOKEN is set).
  */
 async function main(argv: string[]): Promise<number> {
   const [command = 'serve'] = argv;
@@ -32,6 +38,9 @@ async function main(argv: string[]): Promise<number> {
     return runEvalCommand(argv.slice(1), { instructor, stdout: (t) => console.log(t), stderr: (t) => console.error(t) });
   }
   if (command === 'worker') return runWorker(config, log);
+  if (command === 'discord') {
+    return runDiscordCommand(argv.slice(1), { ...config.discord, stdout: (line) => console.log(line), stderr: (line) => console.error(line) });
+  }
   if (command !== 'serve' && !isCli) {
     process.stderr.write(`unknown command "${command}"\n\n${usage}\n`);
     return 2;
@@ -54,9 +63,37 @@ async function main(argv: string[]): Promise<number> {
   const health = config.healthPort === null ? null : await startHealthServer(config.healthPort, app.health, log);
   const mode = config.redis ? `bot on Redis queue "${config.redis.queueName}"` : 'embedded';
   log.info({ dataDir: config.dataDir, engine: app.engine.name, worker: config.workerInProcess ? 'in process' : 'remote' }, `brushtalk running (${mode})`);
-  log.info('no chat adapters are configured yet; try the command line: npx brushtalk edit photo.jpg "remove the cup" --box 40,60,200,120');
+  const studio = config.studio.enabled
+    ? createStudioAdapter({ core: app.core, log, host: config.studio.host, port: config.studio.port, maxUploadBytes: config.limits.maxBytes })
+    : null;
+  if (studio) {
+    app.attach(studio);
+    await studio.start(app.core.handleTurn);
+    // Printed as well as logged: it is the line a person looks for after `npm start`.
+    console.log(`brushtalk studio: ${studio.url()}`);
+  } else log.info('the studio is off (STUDIO_ENABLED=false); the command line still works: npx brushtalk edit photo.jpg "remove the cup" --box 40,60,200,120');
+  // Slack when SLACK_BOT_TOKEN is set: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on SLACK_PORT.
+  const slack = config.slack
+    ? createSlackAdapter({ ...config.slack, listen: { port: config.slack.port }, maxBytes: config.limits.maxBytes, core: app.core, log })
+    : null;
+  if (slack) {
+    app.attach(slack);
+    await slack.start(app.core.handleTurn);
+  }
+  // Discord when DISCORD_TOKEN is set (register the commands once with `brushtalk discord deploy-commands`).
+  const d = config.discord;
+  const discord = d.token
+    ? createDiscordAdapter({ token: d.token, ownerOnly: d.ownerOnly, threadPerSession: d.threadPerSession, messageContent: d.messageContent, apiBase: d.apiBase, log, maxInputBytes: config.limits.maxBytes, shrink: shrinkForUpload })
+    : null;
+  if (discord) {
+    app.attach(discord);
+    await discord.start(app.core.handleTurn);
+  }
   await untilSignal();
   log.info('shutting down');
+  await discord?.stop();
+  await slack?.stop();
+  await studio?.stop();
   await health?.close();
   await app.close();
   return 0;
@@ -64,7 +101,7 @@ async function main(argv: string[]): Promise<number> {
 
 /** `brushtalk worker`: render edits from Redis until SIGTERM, then finish or hand back the current job. */
 async function runWorker(config: ReturnType<typeof loadConfig>, log: Logger): Promise<number> {
-  const worker = startStandaloneWorker({ config, log, engine: createDefaultEngine() });
+  const worker = startStandaloneWorker({ config, log, engine: createDefaultEngine(config, log) });
   await worker.ready();
   const health = config.healthPort === null ? null : await startHealthServer(config.healthPort, worker.health, log);
   log.info({ queue: config.redis?.queueName, concurrency: config.jobs.concurrency }, 'brushtalk worker running');

@@ -13,15 +13,15 @@ export const manifestPath = fileURLToPath(new URL('../../weights/manifest.json',
  * Check a configured model before use. Models in weights/manifest.json are checked against it (and the
  * missing-model message names the pull command); a custom id (your own export) only needs its folder.
  */
-export function checkModel(manifest: Manifest, weightsDir: string, role: string, id: string): void {
+export function checkModel(manifest: Manifest, weightsDir: string, role: string, id: string, marker = 'config.json'): void {
   if (manifest.models.some((m) => m.id === id)) {
     requireModel(id, manifest, weightsDir);
     return;
   }
-  if (!fs.existsSync(path.join(weightsDir, id, 'config.json'))) {
+  if (!fs.existsSync(path.join(weightsDir, id, marker))) {
     throw new BrushtalkError(
       'weights.missing',
-      `The ${role} model "${id}" is not in weights/manifest.json and ${path.join(weightsDir, id)} has no config.json. ` +
+      `The ${role} model "${id}" is not in weights/manifest.json and ${path.join(weightsDir, id)} has no ${marker}. ` +
         'Put a transformers.js model folder there, or pick a listed model (npx brushtalk weights list).',
     );
   }

@@ -91,7 +91,12 @@ export function createVisionService(options: VisionOptions): VisionService {
     },
     async close() {
       closing = true;
-      await worker?.terminate();
+      // Never terminate a thread inside onnxruntime's run(): that aborts the whole process. Let requests in
+      // flight finish (bounded), then stop the idle thread.
+      const deadline = Date.now() + 30_000;
+      while (pending.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      if (pending.size === 0) await worker?.terminate();
+      else worker?.unref();
       worker = null;
       closing = false;
     },

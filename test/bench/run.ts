@@ -1,5 +1,5 @@
 /**
- * `npm run bench [turn|masks|engine|queue|detect] [--real]`: speed tables for the skeleton's hot paths. Timings are
+ * `npm run bench [turn|masks|engine|queue|detect|brushnet] [--real]`: speed tables for the skeleton's hot paths. Timings are
  * wall-clock on this machine; compare runs on the same machine only.
  */
 import { randomUUID } from 'node:crypto';
@@ -27,6 +27,8 @@ import { decodeImage, defaultDecodeLimits } from '../../src/images/codec.ts';
 import { createDefaultVision } from '../../src/vision/models.ts';
 import { silentLog, tempDataDir, testConfig } from '../helpers/env.ts';
 import { brightSquarePicture, writeTinyVision } from '../helpers/tiny-vision.ts';
+import { tinyBrushNetId, writeTinyBrushNet } from '../helpers/tiny-brushnet.ts';
+import { createBrushNetEngine } from '../../src/engines/brushnet/engine.ts';
 import { pictureFile, testPicture } from '../helpers/images.ts';
 import { recordingAdapter, recordingReply } from '../helpers/reply.ts';
 import { ms, percentile, printTable, sample, time } from './stats.ts';
@@ -237,7 +239,56 @@ async function benchDetect(): Promise<void> {
   printTable(`Object finding per stage, 640×480, ${real ? `models ${config.models.detector} + ${config.models.segmenter}` : 'tiny test models (our overhead)'} (ms)`, ['stage', 'p50', 'p99'], rows);
 }
 
-const suites: Record<string, () => Promise<void>> = { turn: benchTurns, masks: benchMasks, engine: benchEngine, queue: benchQueue, detect: benchDetect };
+/**
+ * BrushNet per step: host work (marshalling, guidance, scheduler) vs onnxruntime's run(), and images per minute.
+ * With --real it uses BRUSHNET_MODEL under WEIGHTS_DIR on ONNX_PROVIDER; otherwise tiny graphs, which measure
+ * our host overhead only.
+ */
+async function benchBrushnet(): Promise<void> {
+  const temp = tempDataDir();
+  const real = process.argv.includes('--real');
+  const config = loadConfig();
+  const weightsDir = real ? config.weightsDir : `${temp.dir}/weights`;
+  const modelId = real ? config.brushnet.model : tinyBrushNetId;
+  if (!real) writeTinyBrushNet(weightsDir, modelId);
+  const engine = createBrushNetEngine({ weightsDir, modelId, provider: real ? config.brushnet.provider : 'cpu', scheduler: config.brushnet.scheduler });
+  const image = testPicture(512, 512);
+  const hole = ellipseMask(512, 512, { x: 150, y: 150, w: 200, h: 160 });
+  const rows: (string | number)[][] = [];
+  for (const steps of [25, 50]) {
+    const perStep = { run: [] as number[], host: [] as number[], scheduler: [] as number[], guidance: [] as number[] };
+    const totals: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const { info } = await engine.inpaint({ image, hole, caption: 'a wooden table', seed: i, steps, guidance: 7.5, strength: 1 }, new AbortController().signal, () => {});
+      if (i === 0) continue; // warm-up
+      const n = (key: string) => Number(info[key] ?? 0) / steps;
+      perStep.run.push(n('unet_run_ms'));
+      perStep.host.push(n('unet_host_ms'));
+      perStep.scheduler.push(n('scheduler_ms'));
+      perStep.guidance.push(n('guidance_ms'));
+      totals.push(Number(info.total_ms));
+    }
+    const median = (xs: number[]) => percentile(xs, 50);
+    rows.push([
+      `${steps} steps, 512², CFG`,
+      ms(median(perStep.run)),
+      ms(median(perStep.host)),
+      ms(median(perStep.guidance)),
+      ms(median(perStep.scheduler)),
+      ms(median(totals)),
+      (60_000 / median(totals)).toFixed(1),
+    ]);
+  }
+  await engine.close();
+  temp.cleanup();
+  printTable(
+    `BrushNet (${config.brushnet.scheduler}), ${real ? `${modelId} on ${config.brushnet.provider}` : 'tiny graphs on cpu: host overhead only'} (ms)`,
+    ['case', 'run()/step', 'marshal/step', 'guidance/step', 'scheduler/step', 'image', 'images/min'],
+    rows,
+  );
+}
+
+const suites: Record<string, () => Promise<void>> = { turn: benchTurns, masks: benchMasks, engine: benchEngine, queue: benchQueue, detect: benchDetect, brushnet: benchBrushnet };
 const chosen = process.argv.slice(2).filter((name) => name in suites);
 console.log(`brushtalk benchmarks · node ${process.version} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`);
 for (const name of chosen.length ? chosen : Object.keys(suites)) await suites[name]();

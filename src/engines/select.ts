@@ -1,0 +1,25 @@
+import type { Config } from '../config.ts';
+import { isBrushtalkError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { createBrushNetEngine } from './brushnet/engine.ts';
+import { createClassicalEngine } from './classical.ts';
+import type { InpaintEngine } from './engine.ts';
+
+/**
+ * BrushNet when its model folder is complete and its provider can run, else the classical engine — and the
+ * log (and every edit's reply) says which. `checkModel` compares the folder with the manifest or the lock
+ * file by size: hashing gigabytes at every start would be too slow (`npx brushtalk weights verify` does that).
+ */
+export function selectEngine(config: Config, log: Logger, checkModel: (id: string) => void): InpaintEngine {
+  const { model, provider, scheduler } = config.brushnet;
+  try {
+    checkModel(model);
+    const engine = createBrushNetEngine({ weightsDir: config.weightsDir, modelId: model, provider, scheduler });
+    log.info({ model, provider, scheduler }, 'engine: brushnet');
+    return engine;
+  } catch (error) {
+    if (!isBrushtalkError(error) || !['weights.missing', 'weights.corrupt', 'engine.unavailable'].includes(error.code)) throw error;
+    log.info({ model, reason: error.userMessage }, 'engine: classical (BrushNet is not available)');
+    return createClassicalEngine();
+  }
+}
