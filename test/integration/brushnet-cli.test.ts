@@ -45,5 +45,5 @@ describe('engine selection', () => {
     } finally {
       temp.cleanup();
     }
-  }, 120_000);
+  }, 240_000);
 });

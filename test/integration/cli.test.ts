@@ -69,7 +69,7 @@ describe('the command line, end to end', () => {
     expect((await brushtalk('history', '--session', 'kitchen')).stdout).toMatch(/→ v2 result[\s\S]*\n {2}v3 mask/);
     const other = await brushtalk('history', '--session', 'garden');
     expect(other.stdout).toMatch(/No versions yet/);
-  }, 60_000);
+  }, 180_000);
 
   it('explains bad input and exits non-zero without a stack trace', async () => {
     const missing = await brushtalk('edit', 'nope.png', 'remove it', '--box', '1,1,5,5');
@@ -84,5 +84,5 @@ describe('the command line, end to end', () => {
     const unknown = await brushtalk('paint');
     expect(unknown.code).toBe(2);
     for (const r of [missing, notImage, badBox, unknown]) expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
-  }, 60_000);
+  }, 180_000);
 });

@@ -52,5 +52,5 @@ describe('instruction eval', () => {
     } finally {
       temp.cleanup();
     }
-  }, 60_000);
+  }, 180_000);
 });

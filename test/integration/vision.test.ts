@@ -125,5 +125,5 @@ describe('brushtalk detect (command line)', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/not installed\. Run: npx brushtalk weights pull grounding-dino-tiny/);
     expect(missing.stderr).not.toMatch(/\n\s+at /);
-  }, 120_000);
+  }, 240_000);
 });
