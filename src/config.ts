@@ -38,6 +38,13 @@ const schema = z.object({
   LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
   LLM_VISION: z.enum(['true', 'false']).default('true'),
   LLM_TIMEOUT_MS: integer(1000, 600_000).default(60_000),
+  DISCORD_TOKEN: z.string().min(1).optional(),
+  DISCORD_APPLICATION_ID: z.string().regex(/^\d{5,25}$/, 'must be a Discord id (digits)').optional(),
+  DISCORD_GUILD_ID: z.string().regex(/^\d{5,25}$/, 'must be a Discord id (digits)').optional(),
+  DISCORD_OWNER_ONLY: z.enum(['true', 'false']).default('true'),
+  DISCORD_THREAD_PER_SESSION: z.enum(['true', 'false']).default('false'),
+  DISCORD_MESSAGE_CONTENT: z.enum(['true', 'false']).default('false'),
+  DISCORD_API_BASE: z.url().default('https://discord.com/api'),
   STUDIO_ENABLED: z.enum(['true', 'false']).default('true'),
   STUDIO_HOST: z.string().min(1).default('127.0.0.1'),
   STUDIO_PORT: integer(0, 65_535).default(7860),
@@ -73,6 +80,19 @@ export interface Config {
   workerGraceMs: number;
   /** /healthz, /readyz, /metrics; null: no health server. */
   healthPort: number | null;
+  /** The Discord bot: runs in `serve` when a token is set; applicationId and guildId are for deploying commands. */
+  discord: {
+    token: string | null;
+    applicationId: string | null;
+    /** Commands deployed to this guild appear at once (development); without it they go global. */
+    guildId: string | null;
+    ownerOnly: boolean;
+    /** Each /edit opens a thread that holds its session. */
+    threadPerSession: boolean;
+    /** The privileged MESSAGE_CONTENT intent (enable it in the developer portal first). */
+    messageContent: boolean;
+    apiBase: string;
+  };
   /** The local web studio (`npm start`); bound to localhost unless STUDIO_HOST says otherwise. */
   studio: { enabled: boolean; host: string; port: number };
   /**
@@ -132,6 +152,15 @@ export function loadConfig(env: Environment = process.env, defaults: Environment
     workerInProcess: e.REDIS_URL ? e.WORKER_IN_PROCESS === 'true' : e.WORKER_IN_PROCESS !== 'false',
     workerGraceMs: e.WORKER_GRACE_MS,
     healthPort: e.HEALTH_PORT ?? null,
+    discord: {
+      token: e.DISCORD_TOKEN ?? null,
+      applicationId: e.DISCORD_APPLICATION_ID ?? null,
+      guildId: e.DISCORD_GUILD_ID ?? null,
+      ownerOnly: e.DISCORD_OWNER_ONLY === 'true',
+      threadPerSession: e.DISCORD_THREAD_PER_SESSION === 'true',
+      messageContent: e.DISCORD_MESSAGE_CONTENT === 'true',
+      apiBase: e.DISCORD_API_BASE,
+    },
     studio: { enabled: e.STUDIO_ENABLED === 'true', host: e.STUDIO_HOST, port: e.STUDIO_PORT },
     slack: slackConfig(e),
   };

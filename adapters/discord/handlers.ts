@@ -1,0 +1,210 @@
+import {
+  ComponentType,
+  TextInputStyle,
+  type APIModalInteractionResponseCallbackData,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type MessageContextMenuCommandInteraction,
+  type ModalSubmitInteraction,
+} from 'discord.js';
+import { isBrushtalkError } from '../../src/errors.ts';
+import { editImageMenuName } from './commands.ts';
+import { privateError } from './conversation.ts';
+import { editModalId, parseButtonId, parseEditModalId, staleComponentHint } from './custom-ids.ts';
+import { checkAttachment, downloadAttachment, type AttachmentLike } from './download.ts';
+import { ephemeral, refOf, runTurns, type HandlerContext } from './turns.ts';
+
+/** Handlers are plain objects; the adapter routes by name and wraps each call in its own try/catch. */
+export interface Handler<I> {
+  name: string;
+  run(interaction: I, ctx: HandlerContext, receivedAt: number): Promise<void>;
+}
+
+export type CommandHandler = Handler<ChatInputCommandInteraction>;
+
+/** Param options become the same words a chat user would type (`seed 42`), so the core has one vocabulary. */
+function paramTexts(interaction: ChatInputCommandInteraction, names: readonly string[]): string[] {
+  const texts: string[] = [];
+  for (const name of names) {
+    const value = interaction.options.get(name)?.value;
+    if (value !== undefined && value !== null) texts.push(`${name} ${value}`);
+  }
+  return texts;
+}
+
+/** Start an edit from a picture we are downloading: defer, wait for the bytes, maybe open a thread, then the turns. */
+async function editFromPicture(
+  ctx: HandlerContext,
+  interaction: ChatInputCommandInteraction | ModalSubmitInteraction,
+  receivedAt: number,
+  picture: Promise<Uint8Array>,
+  name: string,
+  texts: string[],
+): Promise<void> {
+  // Settle the download's outcome now, so a failure while we defer is not an unhandled rejection.
+  const settled = picture.then((bytes) => ({ bytes }), (error: unknown) => ({ error }));
+  await interaction.deferReply();
+  const outcome = await settled;
+  if ('error' in outcome) {
+    if (!isBrushtalkError(outcome.error)) throw outcome.error;
+    return privateError(interaction, outcome.error.userMessage, false);
+  }
+  let ref = refOf(interaction);
+  if (ctx.threadPerSession && !ref.threadId && ref.scope !== 'dm') {
+    const starter = await interaction.editReply({ content: 'Starting a thread for this edit…' });
+    const title = texts.at(-1)!.replace(/\s+/g, ' ').slice(0, 90) || 'image edit';
+    ref = { ...ref, threadId: await ctx.startThread(ref.channelId, starter.id, title) };
+  }
+  await runTurns(ctx, interaction, ref, receivedAt, texts, { ephemeral: false, images: [{ bytes: outcome.bytes, name }] });
+}
+
+export const editCommand = {
+  name: 'edit',
+  async run(interaction, ctx, receivedAt) {
+    const attachment = interaction.options.getAttachment('image', true);
+    // Refuse what the payload already shows (a text file, an oversized upload) before deferring: privately, at once.
+    const refused = checkAttachment(attachment, ctx.maxInputBytes);
+    if (refused) {
+      await interaction.reply({ content: refused.userMessage, ...ephemeral });
+      return;
+    }
+    const picture = downloadAttachment(attachment, ctx.maxInputBytes); // at once: CDN URLs expire
+    const instruction = interaction.options.getString('instruction', true);
+    await editFromPicture(ctx, interaction, receivedAt, picture, attachment.name, [...paramTexts(interaction, ['seed', 'strength', 'samples']), instruction]);
+  },
+} satisfies CommandHandler;
+
+export const refineCommand = {
+  name: 'refine',
+  async run(interaction, ctx, receivedAt) {
+    await interaction.deferReply();
+    await runTurns(ctx, interaction, refOf(interaction), receivedAt, [interaction.options.getString('instruction', true)], { ephemeral: false });
+  },
+} satisfies CommandHandler;
+
+export const historyCommand = {
+  name: 'history',
+  async run(interaction, ctx, receivedAt) {
+    await interaction.deferReply(ephemeral);
+    await runTurns(ctx, interaction, refOf(interaction), receivedAt, ['history'], { ephemeral: true });
+  },
+} satisfies CommandHandler;
+
+export const undoCommand = {
+  name: 'undo',
+  async run(interaction, ctx, receivedAt) {
+    await interaction.deferReply();
+    await runTurns(ctx, interaction, refOf(interaction), receivedAt, ['undo'], { ephemeral: false });
+  },
+} satisfies CommandHandler;
+
+export const settingsCommand = {
+  name: 'settings',
+  async run(interaction, ctx, receivedAt) {
+    const texts = paramTexts(interaction, ['seed', 'strength', 'samples', 'steps', 'guidance']);
+    if (texts.length === 0) {
+      await interaction.reply({ content: 'Give at least one setting, e.g. `/settings strength:0.8 samples:2`. They apply to this channel\'s edits.', ...ephemeral });
+      return;
+    }
+    await interaction.deferReply(ephemeral);
+    await runTurns(ctx, interaction, refOf(interaction), receivedAt, texts, { ephemeral: true });
+  },
+} satisfies CommandHandler;
+
+export const commandHandlers: readonly CommandHandler[] = [editCommand, refineCommand, historyCommand, undoCommand, settingsCommand];
+
+function textModal(customId: string, title: string, field: string, label: string, value?: string): APIModalInteractionResponseCallbackData {
+  return {
+    custom_id: customId,
+    title,
+    components: [
+      {
+        type: ComponentType.ActionRow,
+        components: [{ type: ComponentType.TextInput, custom_id: field, label, style: TextInputStyle.Paragraph, required: true, max_length: 500, ...(value ? { value } : {}) }],
+      },
+    ],
+  };
+}
+
+const isPicture = (a: AttachmentLike) => checkAttachment(a, Number.MAX_SAFE_INTEGER) === null;
+
+export const editImageMenu = {
+  name: editImageMenuName,
+  async run(interaction, ctx) {
+    const message = interaction.targetMessage;
+    const attachment = [...message.attachments.values()].find(isPicture);
+    if (!attachment) {
+      await interaction.reply({ content: 'That message has no picture to edit. Use it on a message with an image attached.', ...ephemeral });
+      return;
+    }
+    const refused = checkAttachment(attachment, ctx.maxInputBytes);
+    if (refused) {
+      await interaction.reply({ content: refused.userMessage, ...ephemeral });
+      return;
+    }
+    // The modal must be the first response; the download starts alongside it and waits for the submit.
+    const key = `${message.channelId}:${message.id}:${interaction.user.id}`;
+    const picture = downloadAttachment(attachment, ctx.maxInputBytes);
+    picture.catch(() => undefined); // reported when the modal is submitted
+    ctx.pendingPictures.set(key, picture);
+    setTimeout(() => ctx.pendingPictures.delete(key), 15 * 60_000).unref();
+    await interaction.showModal(textModal(editModalId(message.channelId, message.id), 'Edit image', 'instruction', 'What should change?'));
+  },
+} satisfies Handler<MessageContextMenuCommandInteraction>;
+
+async function refetchPicture(ctx: HandlerContext, channelId: string, messageId: string): Promise<{ picture: Promise<Uint8Array>; name: string } | null> {
+  const message = await ctx.fetchMessage(channelId, messageId);
+  const attachment = message.attachments
+    .map((a) => ({ url: a.url, name: a.filename, size: a.size, contentType: a.content_type ?? null }))
+    .find(isPicture);
+  return attachment ? { picture: downloadAttachment(attachment, ctx.maxInputBytes), name: attachment.name } : null;
+}
+
+export const modalSubmit = {
+  name: 'modal',
+  async run(interaction, ctx, receivedAt) {
+    const button = parseButtonId(interaction.customId);
+    if (button?.action === 'caption') {
+      await interaction.deferReply(ephemeral);
+      const value = interaction.fields.getTextInputValue('caption');
+      const reply = ctx.conversations.interactionReply(refOf(interaction), interaction, receivedAt, true);
+      await ctx.onTurn({ ref: refOf(interaction), messageId: interaction.id, userId: interaction.user.id, text: '', images: [], action: { ...button, value } }, reply);
+      return;
+    }
+    const target = parseEditModalId(interaction.customId);
+    if (!target) {
+      await interaction.reply({ content: staleComponentHint, ...ephemeral });
+      return;
+    }
+    const instruction = interaction.fields.getTextInputValue('instruction');
+    const key = `${target.channelId}:${target.messageId}:${interaction.user.id}`;
+    const pending = ctx.pendingPictures.get(key);
+    ctx.pendingPictures.delete(key);
+    const source = pending ? { picture: pending, name: 'image' } : await refetchPicture(ctx, target.channelId, target.messageId);
+    if (!source) {
+      await interaction.reply({ content: 'That message no longer has a picture I can read.', ...ephemeral });
+      return;
+    }
+    await editFromPicture(ctx, interaction, receivedAt, source.picture, source.name, [instruction]);
+  },
+} satisfies Handler<ModalSubmitInteraction>;
+
+export const resultButton = {
+  name: 'button',
+  async run(interaction, ctx, receivedAt) {
+    const parsed = parseButtonId(interaction.customId);
+    if (!parsed) {
+      await interaction.reply({ content: staleComponentHint, ...ephemeral });
+      return;
+    }
+    if (parsed.action === 'caption') {
+      // A modal must be the first response: the owner check happens when it is submitted.
+      await interaction.showModal(textModal(interaction.customId, 'Edit caption', 'caption', 'What should the picture show after the edit?'));
+      return;
+    }
+    await interaction.deferReply(ephemeral);
+    const ref = refOf(interaction);
+    const reply = ctx.conversations.interactionReply(ref, interaction, receivedAt, true);
+    await ctx.onTurn({ ref, messageId: interaction.id, userId: interaction.user.id, text: '', images: [], action: parsed }, reply);
+  },
+} satisfies Handler<ButtonInteraction>;

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStudioAdapter, type StudioAdapter } from '../../adapters/studio/studio.ts';
+import { createApp, type App } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { fakeEngine } from '../helpers/fake-engine.ts';
+import { silentLog, tempDataDir, testConfig } from '../helpers/env.ts';
+import { pictureFile } from '../helpers/images.ts';
+
+/** The studio's HTTP surface without a browser: cookies, CSRF, limits, scoping and what the page may see. */
+
+const secret = 'sk-test-never-in-the-page';
+
+describe('the studio over HTTP', () => {
+  let app: App;
+  let studio: StudioAdapter;
+  let origin: string;
+  let cleanup: () => void;
+
+  beforeAll(async () => {
+    const temp = tempDataDir();
+    cleanup = temp.cleanup;
+    // An LLM "configured" with a key: the status the page reads must say so without carrying the key.
+    app = createApp({ config: testConfig(temp.dir, { OPENAI_API_KEY: secret }), log: silentLog, engine: fakeEngine(), interpret: async () => 'ok' });
+    studio = createStudioAdapter({ core: app.core, log: silentLog, host: '127.0.0.1', port: 0, maxUploadBytes: 64 * 1024 });
+    app.attach(studio);
+    app.startWorker();
+    await studio.start(app.core.handleTurn);
+    origin = new URL(studio.url()).origin;
+  });
+
+  afterAll(async () => {
+    await studio.stop();
+    await app.close();
+    cleanup();
+  });
+
+  async function cookie(): Promise<string> {
+    const res = await fetch(`${origin}/`);
+    const set = res.headers.get('set-cookie') ?? '';
+    expect(set).toMatch(/^brushtalk_studio=[\w-]{22,}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
+    return set.split(';')[0];
+  }
+
+  const post = (path: string, headers: Record<string, string>, body: BodyInit) => fetch(`${origin}${path}`, { method: 'POST', headers: { origin, ...headers }, body });
+
+  it('config defaults bind the studio to localhost on 7860, and a bad port names the variable', () => {
+    expect(loadConfig({}).studio).toEqual({ enabled: true, host: '127.0.0.1', port: 7860 });
+    expect(loadConfig({ STUDIO_ENABLED: 'false', STUDIO_PORT: '0' }).studio).toMatchObject({ enabled: false, port: 0 });
+    expect(() => loadConfig({ STUDIO_PORT: '70000' })).toThrow(/STUDIO_PORT/);
+  });
+
+  it('serves the page with a strict policy and no secrets, and status without the key', async () => {
+    const page = await fetch(`${origin}/`);
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    const html = await page.text();
+    const js = await (await fetch(`${origin}/app.js`)).text();
+    expect(js).toMatch(/EventSource/);
+    const jar = await cookie();
+    const state = await (await fetch(`${origin}/api/state`, { headers: { cookie: jar } })).text();
+    expect(JSON.parse(state)).toMatchObject({ session: 'main', view: null, status: { llm: { configured: true, model: 'gpt-4o-mini' } } });
+    for (const text of [html, js, state]) expect(text).not.toContain(secret);
+  });
+
+  it('refuses cookie-less, cross-site and oversized requests in words', async () => {
+    expect((await fetch(`${origin}/api/state`)).status).toBe(401);
+    const jar = await cookie();
+    const crossSite = await post('/api/turn', { cookie: jar, origin: 'http://evil.example' }, '{"text":"undo"}');
+    expect(crossSite.status).toBe(403);
+    const fetchMetadata = await post('/api/turn', { cookie: jar, 'sec-fetch-site': 'cross-site' }, '{"text":"undo"}');
+    expect(fetchMetadata.status).toBe(403);
+    const big = await post('/api/upload', { cookie: jar, 'content-type': 'application/octet-stream' }, new Uint8Array(100 * 1024));
+    expect(big.status).toBe(413);
+    expect((await big.json()).errors[0]).toMatch(/That picture is 100 KB; the studio takes up to 64 KB\. Try a smaller version\./);
+    const noPicture = await post('/api/turn', { cookie: jar, 'content-type': 'application/json' }, '{"action":"undo"}');
+    expect(noPicture.status).toBe(409);
+    const unknown = await post('/api/turn', { cookie: jar, 'content-type': 'application/json' }, '{"action":"explode"}');
+    expect((await unknown.json()).errors[0]).toMatch(/no "explode" button/);
+    expect((await post('/api/turn?session=../x', { cookie: jar }, '{}')).status).toBe(400);
+  });
+
+  it('runs turns per browser and per named session, and scopes pictures to them', async () => {
+    const jar = await cookie();
+    const uploaded = await post('/api/upload?session=kitchen', { cookie: jar, 'content-type': 'application/octet-stream' }, new Uint8Array(await pictureFile(40, 30)));
+    expect((await uploaded.json()).messages[0]).toMatch(/Got the picture \(40×30, png\)/);
+    const state = await (await fetch(`${origin}/api/state?session=kitchen`, { headers: { cookie: jar } })).json();
+    expect(state.view.ownerId).toBeUndefined();
+    const imageId: string = state.view.versions[0].imageId;
+    const picture = await fetch(`${origin}/api/picture/${imageId}?session=kitchen`, { headers: { cookie: jar } });
+    expect(picture.headers.get('content-type')).toBe('image/png');
+    // The same browser's other session, and another browser's same-named session, do not hold it.
+    expect((await fetch(`${origin}/api/picture/${imageId}?session=main`, { headers: { cookie: jar } })).status).toBe(404);
+    expect((await fetch(`${origin}/api/picture/${imageId}?session=kitchen`, { headers: { cookie: await cookie() } })).status).toBe(404);
+    // A button press acts on the head as the server sees it.
+    const undo = await post('/api/turn?session=kitchen', { cookie: jar, 'content-type': 'application/json' }, '{"action":"undo"}');
+    expect((await undo.json()).errors[0]).toMatch(/undo/i);
+  });
+});
