@@ -113,7 +113,7 @@ describe.skipIf(!redisAvailable)('BullMQ queue on a real Redis', () => {
     expect(jobsOf(app).map((j) => j.state)).toEqual(['cancelled', 'cancelled']);
     expect(adapter.reply.texts.filter((t) => t.startsWith('Edit cancelled'))).toHaveLength(2);
     // The worker gave up the job well before its 20 s engine run; nothing was applied.
-    await until(async () => /^brushtalk_jobs_failed_total\{code="engine.cancelled"\} 1$/m.test(await remote.health.metrics()), 5000, 'the worker to stop the job');
+    await until(async () => /^brushtalk_jobs_failed_total\{code="engine.cancelled"\} 1$/m.test(await remote.health.metrics()), 20_000, 'the worker to stop the job');
     expect(engine.calls).toBe(1);
     expect(adapter.reply.images).toEqual([]);
     expect(resultVersions(app)).toBe(0);
