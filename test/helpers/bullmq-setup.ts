@@ -41,9 +41,10 @@ export function bullmqRig(url: string, queueName: string) {
   }
 
   /** A worker in its own process (killable with SIGKILL). Resolves once it is connected. */
-  async function workerProcess(mode: 'slow' | 'fast', concurrency = 4) {
+  /** leaseMs: short to test crash recovery quickly; long where a starved CPU must not look like a dead worker. */
+  async function workerProcess(mode: 'slow' | 'fast', concurrency = 4, leaseMs = 1000) {
     const child = fileURLToPath(new URL('./bullmq-worker-child.ts', import.meta.url));
-    const proc = spawn(process.execPath, ['--import', 'tsx', child, url, queueName, mode, '1000', String(concurrency)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', child, url, queueName, mode, String(leaseMs), String(concurrency)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (chunk) => (stdout += chunk));

@@ -16,8 +16,10 @@ describe.skipIf(!redisAvailable)('two bots and two worker processes on one Redis
     try {
       const dir = rig.dataDir();
       // Two bot processes' worth of connections and state, sharing one SQLite file; two worker processes.
-      const bots = [await rig.bot(dir), await rig.bot(dir)];
-      await Promise.all([rig.workerProcess('fast', 8), rig.workerProcess('fast', 8)]);
+      // Leases of 15 s: on a loaded 2-core machine a 1 s lock can lapse while the worker is merely starved, and
+      // BullMQ would count that as a stall (the crash path has its own test with short leases).
+      const bots = [await rig.bot(dir, { JOB_LEASE_MS: '15000' }), await rig.bot(dir, { JOB_LEASE_MS: '15000' })];
+      await Promise.all([rig.workerProcess('fast', 8, 15_000), rig.workerProcess('fast', 8, 15_000)]);
       const n = 200;
       const started = Date.now();
       const replies = await Promise.all(Array.from({ length: n }, (_, i) => editTurn(bots[i % 2].app, `c${i}`, `user${i}`)));
