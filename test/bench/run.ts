@@ -1,5 +1,5 @@
 /**
- * `npm run bench [turn|masks|engine|queue|detect|brushnet] [--real]`: speed tables for the skeleton's hot paths. Timings are
+ * `npm run bench [turn|masks|engine|queue|detect|brushnet|brushnet-split] [--real]`: speed tables for the skeleton's hot paths. Timings are
  * wall-clock on this machine; compare runs on the same machine only.
  */
 import { randomUUID } from 'node:crypto';
@@ -32,6 +32,7 @@ import { createBrushNetEngine } from '../../src/engines/brushnet/engine.ts';
 import { pictureFile, testPicture } from '../helpers/images.ts';
 import { recordingAdapter, recordingReply } from '../helpers/reply.ts';
 import { ms, percentile, printTable, sample, time } from './stats.ts';
+import { benchBrushnetSplit } from './brushnet-split.ts';
 
 const noopEngine: InpaintEngine = {
   name: 'no-op',
@@ -288,7 +289,7 @@ async function benchBrushnet(): Promise<void> {
   );
 }
 
-const suites: Record<string, () => Promise<void>> = { turn: benchTurns, masks: benchMasks, engine: benchEngine, queue: benchQueue, detect: benchDetect, brushnet: benchBrushnet };
+const suites: Record<string, () => Promise<void>> = { turn: benchTurns, masks: benchMasks, engine: benchEngine, queue: benchQueue, detect: benchDetect, brushnet: benchBrushnet, 'brushnet-split': benchBrushnetSplit };
 const chosen = process.argv.slice(2).filter((name) => name in suites);
 console.log(`brushtalk benchmarks · node ${process.version} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`);
 for (const name of chosen.length ? chosen : Object.keys(suites)) await suites[name]();
