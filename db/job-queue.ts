@@ -5,6 +5,7 @@ import { isBrushtalkError } from '../src/errors.ts';
 import type { Logger } from '../src/log.ts';
 import { createDurationTracker } from '../src/jobs/eta.ts';
 import type { JobEvent, JobProcessor, JobQueue, JobRecord, JobSpec, QueueLoad, WorkerHandle } from '../src/jobs/queue.ts';
+import { toJobRecord } from './job-records.ts';
 import * as repo from './jobs.ts';
 import type { Db } from './open.ts';
 
@@ -14,22 +15,6 @@ export interface SqliteQueueOptions {
   retryBaseMs: number;
   pollMs: number;
   log: Logger;
-}
-
-function toRecord(row: repo.JobRow): JobRecord {
-  return {
-    id: row.id,
-    kind: row.kind,
-    conversationId: row.conversationId,
-    state: row.state,
-    attempts: row.attempts,
-    maxAttempts: row.maxAttempts,
-    progress: row.progress,
-    payload: row.payload,
-    result: row.result ?? null,
-    error: row.error ?? null,
-    ref: row.ref,
-  };
 }
 
 /**
@@ -54,7 +39,7 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
   };
   const record = (id: string) => {
     const row = repo.getJob(db, id);
-    return row ? toRecord(row) : null;
+    return row ? toJobRecord(row) : null;
   };
 
   /**
@@ -91,7 +76,7 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
     try {
       log.info('job started');
       const result = await processor({
-        job: toRecord(row),
+        job: toJobRecord(row),
         signal: controller.signal,
         progress(fraction) {
           const clamped = Math.min(1, Math.max(0, fraction));
@@ -193,7 +178,7 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
       return record(jobId);
     },
     async activeJobs(conversationId) {
-      return repo.jobsOfConversation(db, conversationId, ['queued', 'running']).map(toRecord);
+      return repo.jobsOfConversation(db, conversationId, ['queued', 'running']).map(toJobRecord);
     },
     async close() {
       listeners.clear();

@@ -14,6 +14,8 @@
  *   reconstructs the masked-image latent and the hole turns light grey; flipped polarity visibly does the
  *   opposite. In the hole the x0 estimate also carries HOLE_NOISE × the sample's noise, so seeds matter.
  */
+import { mulberry32 as random } from './random.ts';
+import { sd15Schedule } from '../../src/engines/brushnet/scheduler.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { onnx } from 'onnx-proto';
@@ -58,17 +60,6 @@ function model(graph: onnx.IGraphProto): Uint8Array {
   return onnxProto.onnx.ModelProto.encode(proto).finish();
 }
 
-/** mulberry32: a fixed table for every run, without depending on the code under test's PRNG. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function textEncoder(): Uint8Array {
   const rnd = random(1234);
@@ -264,15 +255,7 @@ export function writeTinyBrushNet(weightsDir: string, id = tinyBrushNetId): stri
     sampleSize: 64,
     latentChannels: 4,
     scalingFactor: VAE_SCALE,
-    scheduler: {
-      numTrainTimesteps: 1000,
-      betaStart: 0.00085,
-      betaEnd: 0.012,
-      betaSchedule: 'scaled_linear',
-      spacing: 'linspace',
-      stepsOffset: 1,
-      predictionType: 'epsilon',
-    },
+    scheduler: { ...sd15Schedule },
   };
   fs.writeFileSync(path.join(dir, 'brushtalk.json'), JSON.stringify(manifest, null, 2));
   return dir;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 as rng } from '../helpers/random.ts';
 import type { Mask } from '../../src/images/raster.ts';
 import { createMask } from '../../src/images/raster.ts';
 import { cleanupMask, fillHoles, removeSpecks } from '../../src/vision/mask-cleanup.ts';
@@ -72,17 +73,6 @@ function naiveFillHoles(m: Mask, maxArea: number): Mask {
   return out;
 }
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('removeSpecks', () => {
   it('drops hole components below minArea and keeps the rest', () => {
