@@ -36,6 +36,8 @@ export interface IncomingTurn {
   mask?: MaskInput;
   /** A button press instead of words (text is then ignored). */
   action?: TurnAction;
+  /** The platform's setting lets anyone in the conversation press its buttons (default: the owner only). */
+  othersMayAct?: boolean;
 }
 
 /** What result buttons can do. Custom ids carry `v1:<action>:<sessionId>:<versionId>`; state stays in the DB. */

@@ -64,7 +64,6 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
   const commands = new Map(commandHandlers.map((h) => [h.name, h]));
   const inFlight = new Set<Promise<void>>();
   let ctx: HandlerContext | null = null;
-  if (options.ownerOnly === false) log.warn('DISCORD_OWNER_ONLY=false is not supported yet: the core lets only a session\'s owner press its buttons');
 
   function context(onTurn: OnTurn): HandlerContext {
     return {
@@ -73,6 +72,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       log,
       maxInputBytes: options.maxInputBytes,
       threadPerSession: options.threadPerSession ?? false,
+      ownerOnly: options.ownerOnly ?? true,
       pendingPictures: new Map(),
       async startThread(channelId, messageId, name) {
         const thread = (await client.rest.post(Routes.threads(channelId, messageId), { body: { name, auto_archive_duration: 1440 } })) as { id: string };

@@ -168,7 +168,7 @@ export const modalSubmit = {
       await interaction.deferReply(ephemeral);
       const value = interaction.fields.getTextInputValue('caption');
       const reply = ctx.conversations.interactionReply(refOf(interaction), interaction, receivedAt, true);
-      await ctx.onTurn({ ref: refOf(interaction), messageId: interaction.id, userId: interaction.user.id, text: '', images: [], action: { ...button, value } }, reply);
+      await ctx.onTurn({ ref: refOf(interaction), messageId: interaction.id, userId: interaction.user.id, text: '', images: [], action: { ...button, value }, othersMayAct: !ctx.ownerOnly }, reply);
       return;
     }
     const target = parseEditModalId(interaction.customId);
@@ -205,6 +205,6 @@ export const resultButton = {
     await interaction.deferReply(ephemeral);
     const ref = refOf(interaction);
     const reply = ctx.conversations.interactionReply(ref, interaction, receivedAt, true);
-    await ctx.onTurn({ ref, messageId: interaction.id, userId: interaction.user.id, text: '', images: [], action: parsed }, reply);
+    await ctx.onTurn({ ref, messageId: interaction.id, userId: interaction.user.id, text: '', images: [], action: parsed, othersMayAct: !ctx.ownerOnly }, reply);
   },
 } satisfies Handler<ButtonInteraction>;

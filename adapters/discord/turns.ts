@@ -12,6 +12,8 @@ export interface HandlerContext {
   log: Logger;
   maxInputBytes: number;
   threadPerSession: boolean;
+  /** DISCORD_OWNER_ONLY: when false, anyone in the conversation may press its buttons. */
+  ownerOnly: boolean;
   /** Pictures being downloaded for an open "Edit image" modal, by `${channelId}:${messageId}:${userId}`. */
   pendingPictures: Map<string, Promise<Uint8Array>>;
   /** Starts a thread from a message and returns its id (bot token). */

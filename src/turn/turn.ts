@@ -98,8 +98,9 @@ export function createTurnHandler(deps: TurnDeps): TurnHandler {
     else if (turn.mask) messages.push(await ops.setMaskFrom(turn.mask));
     const text = turn.text.trim();
     if (turn.action) {
-      // Buttons act on someone's session: only its owner may press them (others are told, nothing changes).
-      if (loaded.ownerId !== turn.userId) {
+      // Buttons act on someone's session: only its owner may press them (others are told, nothing changes),
+      // unless the platform's setting opens them to everyone in the conversation.
+      if (loaded.ownerId !== turn.userId && !turn.othersMayAct) {
         throw new BrushtalkError('session.not_owner', 'Only the person who started this edit can use its buttons. Start your own with a picture.');
       }
       messages.push(await runAction(ops, turn.action));
