@@ -3,6 +3,7 @@ import { createBlobStore } from '../db/blobs.ts';
 import { createSqliteJobQueue } from '../db/job-queue.ts';
 import { createJobRecords } from '../db/job-records.ts';
 import { openDatabase, type Database_ } from '../db/open.ts';
+import { pruneSeen } from '../db/seen.ts';
 import { createSessionStore } from '../db/store.ts';
 import type { Config } from './config.ts';
 import type { ChatAdapter, ConversationRef, Core } from './contracts.ts';
@@ -64,6 +65,10 @@ export function createApp(options: AppOptions): App {
   const { config, log, engine = createDefaultEngine(config, log), vision = createDefaultVision(config, log) } = options;
   const interpret = options.interpret ?? createDefaultInterpreter(config, log).interpret;
   const database = openDatabase(config.databasePath);
+  // Platforms stop redelivering within minutes; a week of remembered event ids is plenty, so the table stays small.
+  pruneSeen(database.db);
+  // Read the manifest once: the studio asks for the status on every refresh.
+  const checkVisionModel = modelChecker(config);
   const sessions = createSessionStore(database.db, config.jobs.maxAttempts);
   const blobs = createBlobStore(database.db, config.blobDir);
   // REDIS_URL: jobs go through BullMQ (workers anywhere); otherwise the embedded SQLite queue.
@@ -118,7 +123,7 @@ export function createApp(options: AppOptions): App {
         return views.view(ref, await views.activeJobs(ref));
       },
       picture: (ref, blobId) => views.picture(ref, blobId),
-      status: () => serviceStatus(config, engine, modelChecker(config)),
+      status: () => serviceStatus(config, engine, checkVisionModel),
       async findInPicture(image, phrase) {
         const found = await findInPicture(vision, config.limits, image, phrase);
         const { boxes, selected, threshold } = found.detections;

@@ -25,3 +25,24 @@ export async function readRgb(file: string | Buffer): Promise<RgbImage> {
   const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, data: new Uint8Array(data) };
 }
+
+/**
+ * Compare an edited picture with its input around a box mask: pixels farther than `ring` px from the box
+ * that changed (they must not: BrushNet's blend keeps them bit-exact), and pixels inside the box that changed.
+ */
+export function changesAroundBox(output: RgbImage, input: RgbImage, box: { x: number; y: number; w: number; h: number }, ring = 10) {
+  const changedOutside: string[] = [];
+  let changedInside = 0;
+  for (let y = 0; y < input.height; y++) {
+    for (let x = 0; x < input.width; x++) {
+      const i = (y * input.width + x) * 3;
+      const same = output.data[i] === input.data[i] && output.data[i + 1] === input.data[i + 1] && output.data[i + 2] === input.data[i + 2];
+      if (same) continue;
+      const inside = x >= box.x && x < box.x + box.w && y >= box.y && y < box.y + box.h;
+      const far = x < box.x - ring || x >= box.x + box.w + ring || y < box.y - ring || y >= box.y + box.h + ring;
+      if (inside) changedInside++;
+      else if (far) changedOutside.push(`${x},${y}`);
+    }
+  }
+  return { changedOutside, changedInside };
+}

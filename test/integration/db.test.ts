@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createBlobStore } from '../../db/blobs.ts';
 import { getJob } from '../../db/jobs.ts';
 import { openDatabase } from '../../db/open.ts';
-import { markSeen } from '../../db/seen.ts';
+import { markSeen, pruneSeen } from '../../db/seen.ts';
 import { createSessionStore } from '../../db/store.ts';
 import { isBrushtalkError } from '../../src/errors.ts';
 import * as S from '../../src/session/session.ts';
@@ -118,10 +118,15 @@ describe('database', () => {
     expect(getJob(database.db, 'job2')).toBeNull();
   });
 
-  it('remembers seen events for idempotency', () => {
+  it('remembers seen events for idempotency, and forgets them after a week', () => {
     const { database } = setup();
     expect(markSeen(database.db, 'slack', 'ev1')).toBe(true);
     expect(markSeen(database.db, 'slack', 'ev1')).toBe(false);
     expect(markSeen(database.db, 'discord', 'ev1')).toBe(true);
+    const eightDaysAgo = Date.now() - 8 * 24 * 3600 * 1000;
+    expect(markSeen(database.db, 'slack', 'old', eightDaysAgo)).toBe(true);
+    expect(pruneSeen(database.db)).toBe(1);
+    expect(markSeen(database.db, 'slack', 'old')).toBe(true); // forgotten: a new event with that id counts again
+    expect(markSeen(database.db, 'slack', 'ev1')).toBe(false); // recent ones stay
   });
 });
