@@ -132,6 +132,8 @@ export function createBullmqJobQueue(options: BullmqQueueOptions): BullmqJobQueu
     for (const record of records.queued(1000)) {
       if (sent.has(record.id) || closed) continue;
       const payload = options.prepare ? await options.prepare(record) : record.payload;
+      // A cancel may have landed while the payload was prepared: do not hand Redis a cancelled job.
+      if (records.get(record.id)?.state !== 'queued') continue;
       const userId = typeof record.payload.userId === 'string' ? record.payload.userId : null;
       const priority = typeof record.payload.priority === 'number' ? Math.max(1, Math.min(2_097_152, Math.round(record.payload.priority))) : undefined;
       // The row id is the job id: BullMQ ignores a second add of a job it holds.
@@ -228,6 +230,8 @@ export function createBullmqJobQueue(options: BullmqQueueOptions): BullmqJobQueu
       sent.delete(jobId);
       // A worker running it sees this key between progress ticks; a waiting job is simply removed.
       await command.set(cancelKey(queueName, jobId), '1', 'EX', 3600);
+      // A dispatch in flight may be adding this very job: let it land, then remove it.
+      await dispatching?.catch(() => undefined);
       const job = await Job.fromId(queue, jobId);
       if (job && ['waiting', 'prioritized', 'delayed'].includes(await job.getState())) await job.remove().catch(() => undefined);
       emit({ type: 'cancelled', job: records.get(jobId)! });
