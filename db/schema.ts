@@ -56,6 +56,8 @@ export const versions = sqliteTable(
     previewId: text('preview_id').references(() => blobs.id),
     /** The job that produced a result version; unique so a re-delivered job can never add it twice. */
     jobId: text('job_id'),
+    /** Who brought the picture this version descends from (null on rows from before it was recorded). */
+    authorId: text('author_id'),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [
@@ -97,4 +99,30 @@ export const seenEvents = sqliteTable(
     seenAt: integer('seen_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.platform, t.eventId] })],
+);
+
+/** A person's own defaults for new pictures (`defaults strength 0.8`, Discord's /settings), per platform. */
+export const userDefaults = sqliteTable(
+  'user_defaults',
+  {
+    platform: text('platform').notNull(),
+    userId: text('user_id').notNull(),
+    params: text('params', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.platform, t.userId] })],
+);
+
+/** A server's or workspace's own settings, chosen by its admins (who may press result buttons). */
+export const scopeSettings = sqliteTable(
+  'scope_settings',
+  {
+    platform: text('platform').notNull(),
+    scope: text('scope').notNull(),
+    /** null: the bot's default (DISCORD_OWNER_ONLY / SLACK_OWNER_ONLY). */
+    othersMayAct: integer('others_may_act', { mode: 'boolean' }),
+    updatedBy: text('updated_by').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.platform, t.scope] })],
 );

@@ -44,6 +44,7 @@ function loadVersions(db: Db, conversationId: string): Version[] {
     metrics: v.metrics ?? null,
     previewId: v.previewId,
     jobId: v.jobId,
+    authorId: v.authorId,
     createdAt: v.createdAt,
   }));
 }
@@ -132,6 +133,7 @@ export function saveSession(db: Db, session: EditSession, newJobs: NewJob[] = []
           metrics: v.metrics,
           previewId: v.previewId,
           jobId: v.jobId,
+          authorId: v.authorId ?? null,
           createdAt: v.createdAt,
         })
         .run();

@@ -4,6 +4,7 @@ import { createSqliteJobQueue } from '../db/job-queue.ts';
 import { createJobRecords } from '../db/job-records.ts';
 import { openDatabase, type Database_ } from '../db/open.ts';
 import { pruneSeen } from '../db/seen.ts';
+import { createSettingsStore } from '../db/settings.ts';
 import { createSessionStore } from '../db/store.ts';
 import type { Config } from './config.ts';
 import type { ChatAdapter, ConversationRef, Core } from './contracts.ts';
@@ -97,7 +98,7 @@ export function createApp(options: AppOptions): App {
   const adapters = new Map<string, ChatAdapter>();
   const delivery = startResultDelivery({ queue, sessions, blobs, log, replyTo: (ref) => adapters.get(ref.platform)?.replyTo(ref) ?? null });
   const views = createSessionViews({ sessions, blobs, queue });
-  const handleTurn = createTurnHandler({ sessions, blobs, queue, log, limits: config.limits, engine, vision, interpret, caps: config.caps });
+  const handleTurn = createTurnHandler({ sessions, settings: createSettingsStore(database.db), blobs, queue, log, limits: config.limits, engine, vision, interpret, caps: config.caps });
   let worker: WorkerHandle | null = null;
 
   async function settled(ref: ConversationRef): Promise<void> {

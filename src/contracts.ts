@@ -36,21 +36,23 @@ export interface IncomingTurn {
   mask?: MaskInput;
   /** A button press instead of words (text is then ignored). */
   action?: TurnAction;
-  /** The platform's setting lets anyone in the conversation press its buttons (default: the owner only). */
+  /** The bot's default lets anyone in the conversation press its buttons (a server's own choice overrides it). */
   othersMayAct?: boolean;
+  /** The platform says this person administers the server / workspace (Discord: Manage Server). */
+  scopeAdmin?: boolean;
 }
 
 /** What result buttons can do. Custom ids carry `v1:<action>:<sessionId>:<versionId>`; state stays in the DB. */
-export type ButtonAction = 'reroll' | 'grow' | 'shrink' | 'invert' | 'undo' | 'redo' | 'caption' | 'accept';
+export type ButtonAction = 'reroll' | 'grow' | 'shrink' | 'invert' | 'undo' | 'redo' | 'caption' | 'mask' | 'accept';
 
-export const buttonActions: readonly ButtonAction[] = ['reroll', 'grow', 'shrink', 'invert', 'undo', 'redo', 'caption', 'accept'];
+export const buttonActions: readonly ButtonAction[] = ['reroll', 'grow', 'shrink', 'invert', 'undo', 'redo', 'caption', 'mask', 'accept'];
 
 export interface TurnAction {
   action: ButtonAction;
   /** The session and version the button was attached to: a press on an older result acts on that result. */
   sessionId: string;
   versionId: string;
-  /** The new caption, for 'caption'. */
+  /** The new caption, for 'caption'. ('mask' takes the turn's uploaded mask picture.) */
   value?: string;
 }
 

@@ -1,5 +1,6 @@
 import type { ConversationRef } from './contracts.ts';
 import type { JobSpec } from './jobs/queue.ts';
+import type { EditParams } from './session/params.ts';
 import type { EditSession } from './session/session.ts';
 
 /** What the core needs from persistence; db/ implements it, tests may too. */
@@ -30,4 +31,14 @@ export interface SessionStore {
   save(session: EditSession, jobs?: JobSpec[]): number;
   /** False when this (platform, event id) was handled before. */
   markSeen(platform: string, eventId: string): boolean;
+}
+
+/** Choices that outlive a conversation: a person's defaults, a server's rules. */
+export interface SettingsStore {
+  userDefaults(platform: string, userId: string): Partial<EditParams> | null;
+  /** null forgets them. */
+  setUserDefaults(platform: string, userId: string, params: Partial<EditParams> | null): void;
+  /** Whether anyone in the server may press result buttons; null: the bot's configured default. */
+  othersMayAct(platform: string, scope: string): boolean | null;
+  setOthersMayAct(platform: string, scope: string, value: boolean, updatedBy: string): void;
 }

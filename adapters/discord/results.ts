@@ -25,6 +25,7 @@ const labels: Record<ButtonAction, string> = {
   undo: 'Undo',
   redo: 'Redo',
   caption: 'Edit caption',
+  mask: 'Upload mask',
   accept: 'Accept',
 };
 

@@ -10,6 +10,7 @@ const labels: Record<ButtonAction, string> = {
   undo: 'Undo',
   redo: 'Redo',
   caption: 'Edit caption',
+  mask: 'Upload mask',
   accept: 'Accept',
 };
 

@@ -44,6 +44,11 @@ export interface Version {
   metrics: Record<string, unknown> | null;
   previewId: string | null;
   jobId: string | null;
+  /**
+   * Who brought the picture this version descends from (copied down the graph): in a shared channel each
+   * person's result buttons are theirs. Absent on versions stored before it was recorded: the session's owner.
+   */
+  authorId?: string | null;
   createdAt: number;
 }
 
@@ -129,6 +134,15 @@ export interface SourceImage {
   height: number;
   maskId?: string | null;
   maskCoverage?: number;
+  /** Who brought it. */
+  authorId?: string;
+  /** Settings that override the carried-over ones (the author's own defaults). */
+  params?: Partial<EditParams>;
+}
+
+/** Whose result buttons a version's are: the author of its picture, or the session's owner for older rows. */
+export function ownerOf(session: EditSession, version: Version): string {
+  return version.authorId ?? session.ownerId;
 }
 
 /** A new picture starts a new root in the graph; its parameters carry over from the current head. */
@@ -149,11 +163,12 @@ export function addSource(session: EditSession, source: SourceImage, seed: numbe
       editType: null,
       object: null,
       detections: null,
-      params: previous ? previous.params : { ...defaultParams, seed },
+      params: { ...(previous ? previous.params : { ...defaultParams, seed }), ...validateParams(source.params ?? {}) },
       engine: null,
       metrics: null,
       previewId: null,
       jobId: null,
+      authorId: source.authorId ?? session.ownerId,
     },
     clock,
   );

@@ -1,4 +1,4 @@
-import type { TurnAction } from '../contracts.ts';
+import type { MaskInput, TurnAction } from '../contracts.ts';
 import { BrushtalkError } from '../errors.ts';
 import { headVersion } from '../session/session.ts';
 import type { SessionOps } from './ops.ts';
@@ -8,9 +8,9 @@ export const buttonStepPx = 12;
 
 /**
  * A result button, pressed: act on the version the button belongs to (an older result is checked out first),
- * then do what the button says — the mask buttons and re-roll run the edit again at once.
+ * then do what the button says — the mask buttons (and an uploaded mask) and re-roll run the edit again at once.
  */
-export async function runAction(ops: SessionOps, action: TurnAction): Promise<string> {
+export async function runAction(ops: SessionOps, action: TurnAction, mask?: MaskInput): Promise<string> {
   if (action.sessionId !== ops.session.id) {
     throw new BrushtalkError('session.not_found', 'That button belongs to another conversation.');
   }
@@ -42,6 +42,10 @@ export async function runAction(ops: SessionOps, action: TurnAction): Promise<st
     case 'caption':
       if (!action.value?.trim()) throw new BrushtalkError('command.bad_arguments', 'Type the caption: what the picture should show after the edit.');
       said.push(await ops.setCaption(action.value), await again());
+      break;
+    case 'mask':
+      if (!mask) throw new BrushtalkError('command.bad_arguments', 'Attach the mask as a picture: white where the picture should change, black where it stays.');
+      said.push(await ops.setMaskFrom(mask), await again());
       break;
     case 'accept':
       said.push(`Kept v${target.number}.`);

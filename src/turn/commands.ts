@@ -20,6 +20,10 @@ export type Command =
   | { type: 'select'; text: string }
   | { type: 'params'; update: Partial<EditParams> }
   | { type: 'reseed' }
+  /** Your own defaults for new pictures, on every conversation of this platform. */
+  | { type: 'defaults'; update: Partial<EditParams> | 'show' | 'clear' }
+  /** Who may press result buttons in this server / workspace (its admins decide). */
+  | { type: 'buttons'; everyone: boolean | 'show' }
   | { type: 'undo' | 'redo' | 'history' | 'help' | 'cancel' }
   | { type: 'version'; number: number }
   | { type: 'edit'; instruction: string };
@@ -30,6 +34,7 @@ export const helpText = [
   '`mask box x,y,w,h` · `mask ellipse x,y,w,h` · `mask add box …` · `mask cut ellipse …`',
   '`mask grow N` · `mask shrink N` · `mask move dx,dy` · `mask invert` · `mask all` · `mask clear`',
   '`caption <text>` · `seed N` (or `seed` for a new one) · `steps N` · `guidance X` · `strength X` · `samples N` · `blend on|off`',
+  '`defaults strength 0.8 samples 2` → your settings for every new picture (`defaults` shows them, `defaults clear` forgets them)',
   '`undo` · `redo` · `history` · `version N` · `cancel` · `help`',
   'Anything else is an instruction: it runs an edit on the current mask.',
 ].join('\n');
@@ -103,6 +108,29 @@ function parseNumberParam(name: 'guidance' | 'strength', raw: string | undefined
   return { type: 'params', update: { [name]: value } };
 }
 
+const defaultsUsage = 'Usage: `defaults strength 0.8 samples 2` (any of seed, samples, steps, guidance, strength, blend), `defaults` to see them, `defaults clear` to forget them.';
+
+/** `defaults name value name value …`: each pair must parse as the setting command of the same name. */
+function parseDefaults(rest: string[]): Command {
+  if (rest.length === 0) return { type: 'defaults', update: 'show' };
+  if (rest.length === 1 && rest[0].toLowerCase() === 'clear') return { type: 'defaults', update: 'clear' };
+  if (rest.length % 2 !== 0) bad(defaultsUsage);
+  const update: Partial<EditParams> = {};
+  for (let i = 0; i < rest.length; i += 2) {
+    const parsed = parseCommand(`${rest[i]} ${rest[i + 1]}`);
+    if (parsed.type !== 'params') bad(`"${rest[i]}" is not a setting. ${defaultsUsage}`);
+    Object.assign(update, parsed.update);
+  }
+  return { type: 'defaults', update };
+}
+
+function parseButtons(rest: string[]): Command {
+  if (rest.length === 0) return { type: 'buttons', everyone: 'show' };
+  const choice = rest.join(' ').toLowerCase();
+  if (choice === 'everyone' || choice === 'owner') return { type: 'buttons', everyone: choice === 'everyone' };
+  return bad('Usage: `buttons owner` (only whoever brought the picture presses its buttons) or `buttons everyone`.');
+}
+
 const bare = new Set(['undo', 'redo', 'history', 'help', 'cancel']);
 
 export function parseCommand(input: string): Command {
@@ -132,6 +160,10 @@ export function parseCommand(input: string): Command {
     case 'guidance':
     case 'strength':
       return parseNumberParam(word, rest[0]);
+    case 'defaults':
+      return parseDefaults(rest);
+    case 'buttons':
+      return parseButtons(rest);
     case 'blend':
       if (rest.length === 1 && /^(on|off)$/i.test(rest[0])) return { type: 'params', update: { blend: rest[0].toLowerCase() === 'on' } };
       return bad('Usage: `blend on` or `blend off`.');

@@ -22,8 +22,10 @@ export interface OpsDeps {
   vision?: VisionService;
   engine: { name: string; generative: boolean };
   clock: S.Clock;
-  /** Who is asking: edits carry it for the per-user cap and fair ordering. */
+  /** Who is asking: edits carry it for the per-user cap and fair ordering; a new picture records it as its author. */
   userId?: string;
+  /** The asker's own defaults, applied to a new picture. */
+  defaults?: Partial<EditParams>;
   /** Edits a user / a conversation may have waiting or running; absent: no limit. */
   caps?: { perUser: number; perConversation: number };
 }
@@ -136,7 +138,15 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
         const mask = maskInput ? await storeMask(await maskFromInput(maskInput, decoded.width, decoded.height)) : null;
         session = S.addSource(
           session,
-          { imageId, width: decoded.width, height: decoded.height, maskId: mask?.id ?? null, maskCoverage: mask?.coverage ?? 0 },
+          {
+            imageId,
+            width: decoded.width,
+            height: decoded.height,
+            maskId: mask?.id ?? null,
+            maskCoverage: mask?.coverage ?? 0,
+            ...(deps.userId ? { authorId: deps.userId } : {}),
+            ...(deps.defaults ? { params: deps.defaults } : {}),
+          },
           randomInt(0, 2 ** 32 - 1),
           deps.clock,
         );

@@ -5,18 +5,21 @@ import type { DecodeLimits } from '../images/codec.ts';
 import type { JobQueue, JobSpec } from '../jobs/queue.ts';
 import { newRef, type Logger } from '../log.ts';
 import * as S from '../session/session.ts';
-import type { BlobStore, SessionStore } from '../store.ts';
+import type { BlobStore, SessionStore, SettingsStore } from '../store.ts';
 import type { VisionService } from '../vision/service.ts';
 import { helpText, parseCommand, type Command } from './commands.ts';
 import { createKeyedLock } from './locks.ts';
 import { createSessionOps, type SessionOps } from './ops.ts';
 import { runAction } from './actions.ts';
+import { othersMayAct, runButtonsSetting, runDefaults } from './settings.ts';
 
 /** Understands free text (the agent); without one, free text runs an edit on the current mask. */
 export type Interpreter = (ops: SessionOps, text: string, log: Logger) => Promise<string>;
 
 export interface TurnDeps {
   sessions: SessionStore;
+  /** Per-user defaults and per-server choices; absent: neither is offered. */
+  settings?: SettingsStore;
   blobs: BlobStore;
   queue: JobQueue;
   log: Logger;
@@ -47,8 +50,12 @@ export function conversationKey(ref: IncomingTurn['ref']): string {
   return [ref.platform, ref.scope, ref.channelId, ref.threadId ?? ''].join('/');
 }
 
-async function runCommand(ops: SessionOps, command: Command): Promise<string> {
+async function runCommand(ops: SessionOps, command: Command, turn: IncomingTurn, settings: SettingsStore | undefined): Promise<string> {
   switch (command.type) {
+    case 'defaults':
+      return runDefaults(command, turn, ops, settings);
+    case 'buttons':
+      return runButtonsSetting(command, turn, settings, turn.othersMayAct ?? false);
     case 'help':
       return helpText;
     case 'history':
@@ -92,23 +99,26 @@ export function createTurnHandler(deps: TurnDeps): TurnHandler {
   const locks = createKeyedLock();
 
   async function decide(loaded: S.EditSession, turn: IncomingTurn, ref: string, log: Logger): Promise<Decision> {
-    const ops = createSessionOps({ ...deps, clock, userId: turn.userId }, loaded, ref);
+    const defaults = turn.images.length > 0 ? (deps.settings?.userDefaults(turn.ref.platform, turn.userId) ?? undefined) : undefined;
+    const ops = createSessionOps({ ...deps, clock, userId: turn.userId, defaults }, loaded, ref);
     const messages: string[] = [];
     if (turn.images.length > 0) messages.push(await ops.takeImage(turn.images[0].bytes, turn.mask, turn.images.length));
-    else if (turn.mask) messages.push(await ops.setMaskFrom(turn.mask));
+    else if (turn.mask && !turn.action) messages.push(await ops.setMaskFrom(turn.mask));
     const text = turn.text.trim();
     if (turn.action) {
-      // Buttons act on someone's session: only its owner may press them (others are told, nothing changes),
-      // unless the platform's setting opens them to everyone in the conversation.
-      if (loaded.ownerId !== turn.userId && !turn.othersMayAct) {
-        throw new BrushtalkError('session.not_owner', 'Only the person who started this edit can use its buttons. Start your own with a picture.');
+      // A result's buttons belong to whoever brought its picture (others are told, nothing changes), unless
+      // the server's admins (or the bot's default) open them to everyone in the conversation.
+      const target = loaded.versions.find((v) => v.id === turn.action!.versionId);
+      const owner = target ? S.ownerOf(loaded, target) : loaded.ownerId;
+      if (owner !== turn.userId && !othersMayAct(turn, deps.settings)) {
+        throw new BrushtalkError('session.not_owner', 'Only the person who brought this picture can use its buttons. Start your own with a picture.');
       }
-      messages.push(await runAction(ops, turn.action));
+      messages.push(await runAction(ops, turn.action, turn.images.length > 0 ? undefined : turn.mask));
     } else if (text === '') {
       messages.push(turn.images.length === 0 && !turn.mask ? helpText : 'Now say what to change, or refine the mask (`help` lists the commands).');
     } else {
       const command = parseCommand(text);
-      messages.push(command.type === 'edit' && deps.interpret ? await deps.interpret(ops, text, log) : await runCommand(ops, command));
+      messages.push(command.type === 'edit' && deps.interpret ? await deps.interpret(ops, text, log) : await runCommand(ops, command, turn, deps.settings));
     }
     return { session: asOneStep(loaded, ops.session, ops.navigated), jobs: ops.jobs, messages };
   }

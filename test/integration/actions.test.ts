@@ -41,7 +41,7 @@ describe('result buttons', () => {
     });
 
     const stranger = await turn(app, press('grow'), 'someone-else');
-    expect(stranger.errors[0]).toMatch(/Only the person who started this edit can use its buttons/);
+    expect(stranger.errors[0]).toMatch(/Only the person who brought this picture can use its buttons/);
     // A platform setting (DISCORD_OWNER_ONLY=false) can open the buttons to everyone in the conversation.
     const opened = await turn(app, { ...press('accept'), othersMayAct: true }, 'someone-else');
     expect(opened.errors).toEqual([]);

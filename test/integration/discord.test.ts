@@ -174,7 +174,7 @@ describe('discord adapter: recorded interactions against a stub of the REST API'
     const calls = env.stub.calls.slice(before);
     expect(calls.map(line)).toEqual([callback(press), original(press)]);
     expect(calls[0].body).toEqual({ type: 5, data: { flags: 64 } });
-    expect(calls[1].body.content).toMatch(/Only the person who started this edit can use its buttons/);
+    expect(calls[1].body.content).toMatch(/Only the person who brought this picture can use its buttons/);
     const view = (await env.app.core.view(ref))!;
     expect(view.versions.length).toBe(versions);
     expect(view.active).toEqual([]);

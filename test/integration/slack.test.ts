@@ -218,7 +218,7 @@ describe('the Slack adapter behind Bolt’s HTTP receiver', () => {
     expect((await world.send(press('U2', '1700000700.000001'), form)).status).toBe(200);
     await world.settle();
     expect(world.stub.since(before.calls)).toEqual([
-      { method: 'chat.postEphemeral', token: botToken, result: expect.anything(), args: expect.objectContaining({ channel: 'C1', user: 'U2', thread_ts: parentTs, text: expect.stringMatching(/Only the person who started this edit can use its buttons/) }) },
+      { method: 'chat.postEphemeral', token: botToken, result: expect.anything(), args: expect.objectContaining({ channel: 'C1', user: 'U2', thread_ts: parentTs, text: expect.stringMatching(/Only the person who brought this picture can use its buttons/) }) },
     ]);
     expect(world.jobs()).toBe(before.jobs);
 

@@ -28,6 +28,12 @@ const parsed: [string, Command][] = [
   ['version 3', { type: 'version', number: 3 }],
   ['help', { type: 'help' }],
   ['cancel', { type: 'cancel' }],
+  ['defaults', { type: 'defaults', update: 'show' }],
+  ['defaults clear', { type: 'defaults', update: 'clear' }],
+  ['defaults strength 0.8 samples 2 blend off', { type: 'defaults', update: { strength: 0.8, samples: 2, blend: false } }],
+  ['buttons', { type: 'buttons', everyone: 'show' }],
+  ['buttons Everyone', { type: 'buttons', everyone: true }],
+  ['buttons owner', { type: 'buttons', everyone: false }],
   ['remove the cup from the table', { type: 'edit', instruction: 'remove the cup from the table' }],
   ['undo the red colour please', { type: 'edit', instruction: 'undo the red colour please' }],
 ];
@@ -55,6 +61,10 @@ describe('command parser', () => {
     ['guidance high', 'command.bad_arguments', /Usage: `guidance 7.5`/],
     ['blend maybe', 'command.bad_arguments', /blend on/],
     ['version zero', 'command.bad_arguments', /version must be a whole number/i],
+    ['defaults strength', 'command.bad_arguments', /Usage: `defaults strength 0.8 samples 2`/],
+    ['defaults seed -1', 'command.bad_arguments', /seed must be a whole number/i],
+    ['defaults undo now', 'command.bad_arguments', /"undo" is not a setting/],
+    ['buttons nobody', 'command.bad_arguments', /`buttons owner`/],
     ['/frobnicate', 'command.unknown', /don't know the command `\/frobnicate`/],
   ];
   it.each(refused)('refuses %j and explains the syntax', (text, code, message) => {
