@@ -1,4 +1,4 @@
-import { Client, Events, GatewayIntentBits, Partials, Routes, type Interaction, type Message, type RepliableInteraction } from 'discord.js';
+import { Client, Events, GatewayIntentBits, Partials, PermissionFlagsBits, Routes, type Interaction, type Message, type RepliableInteraction } from 'discord.js';
 import type { ChatAdapter, ConversationRef } from '../../src/contracts.ts';
 import { userFacingMessage } from '../../src/errors.ts';
 import { newRef, type Logger } from '../../src/log.ts';
@@ -125,7 +125,9 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       const attachment = [...message.attachments.values()].find((a) => checkAttachment(a, options.maxInputBytes) === null);
       const images = attachment ? [{ bytes: await downloadAttachment(attachment, options.maxInputBytes), name: attachment.name }] : [];
       if (!message.content.trim() && images.length === 0) return; // without MESSAGE_CONTENT there may be nothing to read
-      await ctx.onTurn({ ref, messageId: message.id, userId: message.author.id, text: message.content, images }, conversations.messageReply(ref, message.id));
+      const scopeAdmin = message.member?.permissions.has(PermissionFlagsBits.ManageGuild) ?? false;
+      const turn = { ref, messageId: message.id, userId: message.author.id, text: message.content, images, ...(scopeAdmin ? { scopeAdmin } : {}) };
+      await ctx.onTurn(turn, conversations.messageReply(ref, message.id));
     } catch (error) {
       log.error({ err: error, messageId: message.id }, 'discord message failed');
     }

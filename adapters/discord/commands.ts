@@ -2,6 +2,7 @@ import {
   ApplicationCommandOptionType,
   ApplicationCommandType,
   InteractionContextType,
+  PermissionFlagsBits,
   REST,
   Routes,
   type RESTPostAPIApplicationCommandsJSONBody,
@@ -38,12 +39,31 @@ export const commandDefinitions: RESTPostAPIApplicationCommandsJSONBody[] = [
   { name: 'undo', description: 'Go back one step', contexts },
   {
     name: 'settings',
-    description: "Change this conversation's edit settings",
+    description: 'Your own defaults for every new picture (no options: show them)',
     contexts,
     options: [
       ...paramOptions,
       { type: ApplicationCommandOptionType.Integer, name: 'steps', description: 'Sampling steps (1-100)', min_value: 1, max_value: 100 },
       { type: ApplicationCommandOptionType.Number, name: 'guidance', description: 'How closely to follow the words (e.g. 7.5)', min_value: 0, max_value: 30 },
+      { type: ApplicationCommandOptionType.Boolean, name: 'reset', description: 'Forget your defaults' },
+    ],
+  },
+  {
+    name: 'server-settings',
+    description: "This server's rules for the bot (no options: show them)",
+    contexts: [InteractionContextType.Guild],
+    // Shown to members who can manage the server; server admins may widen it under Integrations.
+    default_member_permissions: String(PermissionFlagsBits.ManageGuild),
+    options: [
+      {
+        type: ApplicationCommandOptionType.String,
+        name: 'buttons',
+        description: 'Who may press the buttons under a result',
+        choices: [
+          { name: 'only whoever brought the picture', value: 'owner' },
+          { name: 'everyone in the channel', value: 'everyone' },
+        ],
+      },
     ],
   },
   { name: editImageMenuName, type: ApplicationCommandType.Message, contexts },

@@ -1,7 +1,5 @@
 import {
-  ComponentType,
-  TextInputStyle,
-  type APIModalInteractionResponseCallbackData,
+  PermissionFlagsBits,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type MessageContextMenuCommandInteraction,
@@ -12,6 +10,7 @@ import { editImageMenuName } from './commands.ts';
 import { privateError } from './conversation.ts';
 import { editModalId, parseButtonId, parseEditModalId, staleComponentHint } from './custom-ids.ts';
 import { checkAttachment, downloadAttachment, type AttachmentLike } from './download.ts';
+import { maskUploadField, maskUploadModal, textModal } from './modals.ts';
 import { ephemeral, refOf, runTurns, type HandlerContext } from './turns.ts';
 
 /** Handlers are plain objects; the adapter routes by name and wraps each call in its own try/catch. */
@@ -98,33 +97,33 @@ export const undoCommand = {
   },
 } satisfies CommandHandler;
 
+/** Your own defaults for every new picture you bring (any server, DMs too); stored by the core per user. */
 export const settingsCommand = {
   name: 'settings',
   async run(interaction, ctx, receivedAt) {
-    const texts = paramTexts(interaction, ['seed', 'strength', 'samples', 'steps', 'guidance']);
-    if (texts.length === 0) {
-      await interaction.reply({ content: 'Give at least one setting, e.g. `/settings strength:0.8 samples:2`. They apply to this channel\'s edits.', ...ephemeral });
-      return;
-    }
+    const pairs = paramTexts(interaction, ['seed', 'strength', 'samples', 'steps', 'guidance']);
+    const text = interaction.options.getBoolean('reset') ? 'defaults clear' : ['defaults', ...pairs].join(' ');
     await interaction.deferReply(ephemeral);
-    await runTurns(ctx, interaction, refOf(interaction), receivedAt, texts, { ephemeral: true });
+    await runTurns(ctx, interaction, refOf(interaction), receivedAt, [text], { ephemeral: true });
   },
 } satisfies CommandHandler;
 
-export const commandHandlers: readonly CommandHandler[] = [editCommand, refineCommand, historyCommand, undoCommand, settingsCommand];
+/** This server's own rules, for members with Manage Server (Discord hides the command from others, and we check). */
+export const serverSettingsCommand = {
+  name: 'server-settings',
+  async run(interaction, ctx, receivedAt) {
+    if (!interaction.inGuild()) {
+      await interaction.reply({ content: 'Server settings only exist in a server.', ...ephemeral });
+      return;
+    }
+    const buttons = interaction.options.getString('buttons');
+    const scopeAdmin = interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false;
+    await interaction.deferReply(ephemeral);
+    await runTurns(ctx, interaction, refOf(interaction), receivedAt, [buttons ? `buttons ${buttons}` : 'buttons'], { ephemeral: true, scopeAdmin });
+  },
+} satisfies CommandHandler;
 
-function textModal(customId: string, title: string, field: string, label: string, value?: string): APIModalInteractionResponseCallbackData {
-  return {
-    custom_id: customId,
-    title,
-    components: [
-      {
-        type: ComponentType.ActionRow,
-        components: [{ type: ComponentType.TextInput, custom_id: field, label, style: TextInputStyle.Paragraph, required: true, max_length: 500, ...(value ? { value } : {}) }],
-      },
-    ],
-  };
-}
+export const commandHandlers: readonly CommandHandler[] = [editCommand, refineCommand, historyCommand, undoCommand, settingsCommand, serverSettingsCommand];
 
 const isPicture = (a: AttachmentLike) => checkAttachment(a, Number.MAX_SAFE_INTEGER) === null;
 
@@ -160,10 +159,32 @@ async function refetchPicture(ctx: HandlerContext, channelId: string, messageId:
   return attachment ? { picture: downloadAttachment(attachment, ctx.maxInputBytes), name: attachment.name } : null;
 }
 
+/** The "Upload mask" modal, submitted: the file is checked, downloaded at once, and handed to the core as the mask. */
+async function uploadedMask(interaction: ModalSubmitInteraction, ctx: HandlerContext, receivedAt: number, button: NonNullable<ReturnType<typeof parseButtonId>>): Promise<void> {
+  const file = interaction.fields.getUploadedFiles(maskUploadField)?.first();
+  const refused = file ? checkAttachment(file, ctx.maxInputBytes) : null;
+  if (!file || refused) {
+    await interaction.reply({ content: refused?.userMessage ?? 'Attach one picture as the mask.', ...ephemeral });
+    return;
+  }
+  const picture = downloadAttachment(file, ctx.maxInputBytes).then((bytes) => ({ bytes }), (error: unknown) => ({ error }));
+  await interaction.deferReply(ephemeral);
+  const outcome = await picture;
+  if ('error' in outcome) {
+    if (!isBrushtalkError(outcome.error)) throw outcome.error;
+    return privateError(interaction, outcome.error.userMessage, true);
+  }
+  const ref = refOf(interaction);
+  const reply = ctx.conversations.interactionReply(ref, interaction, receivedAt, true);
+  const mask = { kind: 'image' as const, bytes: outcome.bytes };
+  await ctx.onTurn({ ref, messageId: interaction.id, userId: interaction.user.id, text: '', images: [], mask, action: button, othersMayAct: !ctx.ownerOnly }, reply);
+}
+
 export const modalSubmit = {
   name: 'modal',
   async run(interaction, ctx, receivedAt) {
     const button = parseButtonId(interaction.customId);
+    if (button?.action === 'mask') return uploadedMask(interaction, ctx, receivedAt, button);
     if (button?.action === 'caption') {
       await interaction.deferReply(ephemeral);
       const value = interaction.fields.getTextInputValue('caption');
@@ -200,6 +221,10 @@ export const resultButton = {
     if (parsed.action === 'caption') {
       // A modal must be the first response: the owner check happens when it is submitted.
       await interaction.showModal(textModal(interaction.customId, 'Edit caption', 'caption', 'What should the picture show after the edit?'));
+      return;
+    }
+    if (parsed.action === 'mask') {
+      await interaction.showModal(maskUploadModal(interaction.customId));
       return;
     }
     await interaction.deferReply(ephemeral);

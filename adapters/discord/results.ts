@@ -29,11 +29,18 @@ const labels: Record<ButtonAction, string> = {
   accept: 'Accept',
 };
 
+/** Uploading a mask is a Discord modal with a File Upload component: this adapter offers it beside the core's buttons. */
+function withUploadMask(actions: readonly ButtonAction[]): readonly ButtonAction[] {
+  if (actions.includes('mask')) return actions;
+  const at = actions.indexOf('accept');
+  return at < 0 ? [...actions, 'mask'] : [...actions.slice(0, at), 'mask', ...actions.slice(at)];
+}
+
 /** Discord allows at most 5 buttons per row and 5 rows; stale-id-safe because ids carry the version. */
 export function resultButtons(details: ImageDetails): APIActionRowComponent<APIButtonComponent>[] {
   if (!details.sessionId || !details.versionId || !details.actions?.length) return [];
   const buttons: APIButtonComponent[] = [];
-  for (const action of details.actions) {
+  for (const action of withUploadMask(details.actions)) {
     const customId = buttonId(action, details.sessionId, details.versionId);
     if (!customId) continue; // an id that would not fit 100 characters: leave the button out rather than fail the message
     const style = action === 'accept' ? ButtonStyle.Success : action === 'reroll' ? ButtonStyle.Primary : ButtonStyle.Secondary;

@@ -45,7 +45,7 @@ export async function runTurns(
   ref: ConversationRef,
   receivedAt: number,
   texts: string[],
-  options: { images?: ImageInput[]; ephemeral: boolean },
+  options: { images?: ImageInput[]; ephemeral: boolean; scopeAdmin?: boolean },
 ): Promise<void> {
   const reply = ctx.conversations.interactionReply(ref, interaction, receivedAt, options.ephemeral);
   const said: string[] = [];
@@ -66,6 +66,7 @@ export async function runTurns(
       userId: interaction.user.id,
       text,
       images: i === 0 ? (options.images ?? []) : [],
+      ...(options.scopeAdmin ? { scopeAdmin: true } : {}),
     };
     await ctx.onTurn(turn, sink);
     if (failed) return;

@@ -1,78 +1,19 @@
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDiscordAdapter } from '../../adapters/discord/adapter.ts';
 import { commandDefinitions, deployCommands } from '../../adapters/discord/commands.ts';
 import { buttonId, parseButtonId, parseEditModalId } from '../../adapters/discord/custom-ids.ts';
-import { createApp } from '../../src/app.ts';
-import type { ConversationRef } from '../../src/contracts.ts';
-import { shrinkForUpload } from '../../src/images/codec.ts';
-import { cacheGuild, deliver, fixture, snowflake } from '../helpers/discord-payloads.ts';
-import { startDiscordStub, type RecordedCall } from '../helpers/discord-stub.ts';
-import { fakeEngine } from '../helpers/fake-engine.ts';
-import { fakeVision } from '../helpers/fake-vision.ts';
-import { silentLog, tempDataDir, testConfig } from '../helpers/env.ts';
+import { deliver, fixture, snowflake } from '../helpers/discord-payloads.ts';
+import { appId, callback, channelId, customIds, editPayload, editToResult, followUp, guildId, line, onCdn, original, owner, ref, startDiscord, stranger, type RigOptions } from '../helpers/discord-rig.ts';
+import { startDiscordStub } from '../helpers/discord-stub.ts';
 import { pictureFile } from '../helpers/images.ts';
 import { rng } from '../helpers/random.ts';
-
-const guildId = '1100000000000000001';
-const channelId = '1110000000000000001';
-const appId = '1300000000000000001';
-const ref: ConversationRef = { platform: 'discord', scope: guildId, channelId };
-const owner = { user_id: '1200000000000000001', username: 'owner' };
-const stranger = { user_id: '1200000000000000002', username: 'stranger' };
-const scene = { bird: [{ box: { x: 10, y: 4, w: 12, h: 8 }, score: 0.9 }] };
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
+const start = (options: RigOptions = {}) => startDiscord(cleanups, options);
 
-async function start(options: { now?: () => number; engineDelayMs?: number; threadPerSession?: boolean } = {}) {
-  const stub = await startDiscordStub(channelId);
-  const temp = tempDataDir();
-  cleanups.push(temp.cleanup, () => stub.close());
-  const config = testConfig(temp.dir);
-  const app = createApp({ config, log: silentLog, engine: fakeEngine({ delayMs: options.engineDelayMs }), vision: fakeVision(scene).service });
-  const adapter = createDiscordAdapter({ token: 'bot-token', log: silentLog, maxInputBytes: config.limits.maxBytes, shrink: shrinkForUpload, apiBase: stub.apiBase, connect: false, now: options.now, threadPerSession: options.threadPerSession });
-  cacheGuild(adapter.client);
-  app.attach(adapter);
-  await adapter.start((turn, reply) => app.core.handleTurn(turn, reply));
-  app.startWorker();
-  cleanups.push(() => app.close(), () => adapter.stop());
-  const settle = async () => {
-    await adapter.idle();
-    await app.core.settled(ref);
-  };
-  return { stub, app, adapter, settle };
-}
-
-type Stub = Awaited<ReturnType<typeof start>>['stub'];
-
-function onCdn(stub: Stub, name: string, bytes: Uint8Array, contentType: string) {
-  const key = `attachments/${snowflake()}/${name}`;
-  stub.cdn.set(key, { bytes, contentType });
-  return { url: `${stub.cdnBase}/${key}`, size: bytes.byteLength, filename: name, content_type: contentType };
-}
-
-function editPayload(file: ReturnType<typeof onCdn>, extra: Record<string, string | number> = {}) {
-  return fixture('edit-command', { ...owner, instruction: 'remove the bird', attachment_size_limit: 10 * 1024 * 1024, ...file, ...extra });
-}
-
-const callback = (p: { id: string; token: string }) => `POST /interactions/${p.id}/${p.token}/callback`;
-const original = (p: { token: string }) => `PATCH /webhooks/${appId}/${p.token}/messages/@original`;
-const followUp = (p: { token: string }) => `POST /webhooks/${appId}/${p.token}`;
-const line = (c: RecordedCall) => `${c.method} ${c.path}`;
-const customIds = (call: RecordedCall): string[] => call.body.components.flatMap((row: { components: { custom_id: string }[] }) => row.components.map((b) => b.custom_id));
-
-/** Runs /edit to its result and returns the payload, the calls it made and the result's Re-roll id. */
-async function editToResult(env: Awaited<ReturnType<typeof start>>) {
-  const file = onCdn(env.stub, 'photo.png', await pictureFile(96, 48), 'image/png');
-  const payload = editPayload(file);
-  await deliver(env.adapter, payload);
-  await env.settle();
-  const result = env.stub.calls.find((c) => line(c) === followUp(payload))!;
-  return { payload, file, result, reroll: customIds(result)[0] };
-}
 
 describe('discord adapter: recorded interactions against a stub of the REST API', () => {
   it('/edit: defers, downloads, edits @original with the turn and progress, then posts the result with files and buttons', async () => {
@@ -96,8 +37,8 @@ describe('discord adapter: recorded interactions against a stub of the REST API'
     expect(result.body.content).toMatch(/^\*\*v3 · fake-fill · background PSNR/);
     const view = (await env.app.core.view(ref))!;
     const head = view.versions.at(-1)!;
-    expect(result.body.components.map((row: { components: unknown[] }) => row.components.length)).toEqual([5, 2]);
-    expect(customIds(result)).toEqual(['reroll', 'grow', 'shrink', 'invert', 'undo', 'caption', 'accept'].map((a) => `v1:${a}:${view.sessionId}:${head.id}`));
+    expect(result.body.components.map((row: { components: unknown[] }) => row.components.length)).toEqual([5, 3]);
+    expect(customIds(result)).toEqual(['reroll', 'grow', 'shrink', 'invert', 'undo', 'caption', 'mask', 'accept'].map((a) => `v1:${a}:${view.sessionId}:${head.id}`));
     expect(customIds(result).every((id) => id.length <= 100)).toBe(true);
     expect(rest[1].body.content).toMatch(/Done: the result is below/);
     expect(env.stub.calls.some((c) => c.path.startsWith('/channels/'))).toBe(false);
@@ -292,9 +233,10 @@ describe('discord adapter: recorded interactions against a stub of the REST API'
     await deployCommands({ token: 'bot-token', applicationId: appId, guildId, apiBase: stub.apiBase });
     await deployCommands({ token: 'bot-token', applicationId: appId, apiBase: stub.apiBase });
     expect(stub.calls.map(line)).toEqual([`PUT /applications/${appId}/guilds/${guildId}/commands`, `PUT /applications/${appId}/commands`]);
-    expect(stub.calls[0].body.map((c: { name: string }) => c.name)).toEqual(['edit', 'refine', 'history', 'undo', 'settings', 'Edit image']);
+    expect(stub.calls[0].body.map((c: { name: string }) => c.name)).toEqual(['edit', 'refine', 'history', 'undo', 'settings', 'server-settings', 'Edit image']);
     expect(stub.calls[0].auth).toBe('Bot bot-token');
-    expect(commandDefinitions).toHaveLength(6);
+    expect(commandDefinitions).toHaveLength(7);
+    expect(stub.calls[0].body.find((c: { name: string }) => c.name === 'server-settings')).toMatchObject({ default_member_permissions: '32', contexts: [0] });
   });
 
   it('custom ids: v1:<action>:<session>:<version>, at most 100 characters, parsed strictly', () => {
