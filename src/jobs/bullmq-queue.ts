@@ -137,7 +137,12 @@ export function createBullmqJobQueue(options: BullmqQueueOptions): BullmqJobQueu
       const userId = typeof record.payload.userId === 'string' ? record.payload.userId : null;
       const priority = typeof record.payload.priority === 'number' ? Math.max(1, Math.min(2_097_152, Math.round(record.payload.priority))) : undefined;
       // The row id is the job id: BullMQ ignores a second add of a job it holds.
-      await queue.add(record.kind, { conversationId: record.conversationId, ref: record.ref, userId, payload }, { jobId: record.id, priority });
+      const job = await queue.add(record.kind, { conversationId: record.conversationId, ref: record.ref, userId, payload }, { jobId: record.id, priority });
+      // …or while the add was on its way (cancel() found nothing to remove yet): take it back out.
+      if (records.get(record.id)?.state === 'cancelled') {
+        await job.remove().catch(() => undefined);
+        continue;
+      }
       sent.add(record.id);
       count++;
     }
@@ -230,8 +235,6 @@ export function createBullmqJobQueue(options: BullmqQueueOptions): BullmqJobQueu
       sent.delete(jobId);
       // A worker running it sees this key between progress ticks; a waiting job is simply removed.
       await command.set(cancelKey(queueName, jobId), '1', 'EX', 3600);
-      // A dispatch in flight may be adding this very job: let it land, then remove it.
-      await dispatching?.catch(() => undefined);
       const job = await Job.fromId(queue, jobId);
       if (job && ['waiting', 'prioritized', 'delayed'].includes(await job.getState())) await job.remove().catch(() => undefined);
       emit({ type: 'cancelled', job: records.get(jobId)! });
