@@ -203,3 +203,36 @@ describe('discord: continuing a session', () => {
     expect(view.versions.find((v) => v.id === view.headId)!.kind).not.toBe('result');
   });
 });
+
+describe('discord: the conversation the README promises', () => {
+  it('/edit "remove the bird" → /refine "make it bigger" → /undo: each answered on its own token, the versions as said', async () => {
+    const env = await start();
+    const first = await editToResult(env);
+    expect(first.result.files.map((f) => f.name)).toEqual(['v3.png', 'v3-mask.png', 'v3-compare.png']);
+
+    const refine = slash('refine', owner, [{ name: 'instruction', type: 3, value: 'make it bigger' }]);
+    const before = env.stub.calls.length;
+    await deliver(env.adapter, refine);
+    await env.settle();
+    const refined = env.stub.calls.slice(before);
+    expect(refined.map(line).slice(0, 2)).toEqual([callback(refine), original(refine)]);
+    expect(refined[0].body).toEqual({ type: 5, data: { flags: 0 } });
+    expect(refined[1].body.content).toMatch(/Editing with fake-fill/);
+    const second = refined.find((c) => line(c) === followUp(refine))!;
+    expect(second.files.map((f) => f.name)).toEqual(['v5.png', 'v5-mask.png', 'v5-compare.png']);
+    let view = (await env.app.core.view(ref))!;
+    const grown = view.versions.find((v) => v.number === 4)!;
+    expect(grown.kind).toBe('mask');
+    const coverage = (n: number) => env.app.sessions.loadByRef(ref)!.versions.find((v) => v.number === n)!.maskCoverage;
+    expect(coverage(4)).toBeGreaterThan(coverage(3) * 1.2); // "bigger" grew the bird's mask
+    expect(view.versions.find((v) => v.number === 5)).toMatchObject({ kind: 'result', parentNumber: 4 });
+
+    const undo = slash('undo', owner);
+    await deliver(env.adapter, undo);
+    await env.settle();
+    expect(env.stub.calls.at(-1)!.body.content).toMatch(/^Undone\. Now at v3/);
+    view = (await env.app.core.view(ref))!;
+    expect(view.versions.find((v) => v.id === view.headId)!.number).toBe(3);
+    expect(view.canRedo).toBe(true);
+  });
+});
