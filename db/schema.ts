@@ -119,7 +119,7 @@ export const scopeSettings = sqliteTable(
   {
     platform: text('platform').notNull(),
     scope: text('scope').notNull(),
-    /** null: the bot's default (DISCORD_OWNER_ONLY / SLACK_OWNER_ONLY). */
+    /** null: the bot's default (DISCORD_OWNER_ONLY for Discord; elsewhere only whoever brought the picture). */
     othersMayAct: integer('others_may_act', { mode: 'boolean' }),
     updatedBy: text('updated_by').notNull(),
     updatedAt: integer('updated_at').notNull(),

@@ -11,8 +11,8 @@ import type { ChatAdapter, ConversationRef, Core } from './contracts.ts';
 import { createEditProcessor } from './edit/run-edit.ts';
 import { createRenderProcessor, remoteEditPayload, remoteEditSettler } from './edit/remote.ts';
 import { createJobMetrics } from './health/metrics.ts';
-import { createBullmqJobQueue, type BullmqJobQueue } from './jobs/bullmq-queue.ts';
-import { createRedisClients, type RedisClients } from './jobs/redis.ts';
+import type { BullmqJobQueue } from './jobs/bullmq-queue.ts';
+import type { RedisClients } from './jobs/redis.ts';
 import type { InpaintEngine } from './engines/engine.ts';
 import type { JobQueue, WorkerHandle } from './jobs/queue.ts';
 import type { Logger } from './log.ts';
@@ -26,7 +26,6 @@ import type { VisionService } from './vision/service.ts';
 import { startResultDelivery } from './turn/deliver.ts';
 import { findInPicture } from './turn/find.ts';
 import { createTurnHandler, type Interpreter } from './turn/turn.ts';
-import { createDefaultInterpreter } from './agent/models.ts';
 
 export interface AppOptions {
   config: Config;
@@ -58,13 +57,38 @@ export interface App {
 }
 
 /** The engine this install can run (workers and the embedded service alike). */
-export function createDefaultEngine(config: Config, log: Logger): InpaintEngine {
+export function createDefaultEngine(config: Config, log: Logger): Promise<InpaintEngine> {
   return selectEngine(config, log, (id) => checkModel(loadManifest(manifestPath), config.weightsDir, 'inpainting', id, 'brushtalk.json'));
 }
 
-export function createApp(options: AppOptions): App {
-  const { config, log, engine = createDefaultEngine(config, log), vision = createDefaultVision(config, log) } = options;
-  const interpret = options.interpret ?? createDefaultInterpreter(config, log).interpret;
+/**
+ * The agent on the configured LLM, or on the offline instructor. LangChain is imported at the first free-text
+ * turn, not at start: a process that only runs commands (`brushtalk history`, undo, "mask grow 12") never loads it.
+ */
+function defaultInterpreter(config: Config, log: Logger): Interpreter {
+  const load = async (): Promise<Interpreter> => {
+    const { createDefaultInterpreter } = await import('./agent/models.ts');
+    return (await createDefaultInterpreter(config, log)).interpret;
+  };
+  let loaded: Promise<Interpreter> | null = null;
+  return async (ops, text, turnLog) => {
+    loaded ??= load();
+    return (await loaded)(ops, text, turnLog);
+  };
+}
+
+/** BullMQ and ioredis are imported only when REDIS_URL is set: loading them costs a noticeable part of a second. */
+async function loadBullmq() {
+  const [{ createRedisClients }, { createBullmqJobQueue }] = await Promise.all([import('./jobs/redis.ts'), import('./jobs/bullmq-queue.ts')]);
+  return { createRedisClients, createBullmqJobQueue };
+}
+
+export async function createApp(options: AppOptions): Promise<App> {
+  const { config, log } = options;
+  const engine = options.engine ?? (await createDefaultEngine(config, log));
+  const vision = options.vision ?? createDefaultVision(config, log);
+  const interpret = options.interpret ?? defaultInterpreter(config, log);
+  const bullmq = config.redis ? await loadBullmq() : null;
   const database = openDatabase(config.databasePath);
   // Platforms stop redelivering within minutes; a week of remembered event ids is plenty, so the table stays small.
   pruneSeen(database.db);
@@ -74,10 +98,10 @@ export function createApp(options: AppOptions): App {
   const blobs = createBlobStore(database.db, config.blobDir);
   // REDIS_URL: jobs go through BullMQ (workers anywhere); otherwise the embedded SQLite queue.
   const records = createJobRecords(database.db, config.jobs.maxAttempts);
-  const redis: RedisClients | null = config.redis ? createRedisClients(config.redis.url, log) : null;
+  const redis: RedisClients | null = bullmq && config.redis ? bullmq.createRedisClients(config.redis.url, log) : null;
   const bull: BullmqJobQueue | null =
-    redis && config.redis
-      ? createBullmqJobQueue({
+    bullmq && redis && config.redis
+      ? bullmq.createBullmqJobQueue({
           redis,
           queueName: config.redis.queueName,
           records,

@@ -1,19 +1,11 @@
 import { createCliAdapter, usage } from '../adapters/cli/cli.ts';
-import { createDiscordAdapter } from '../adapters/discord/adapter.ts';
-import { runDiscordCommand } from '../adapters/discord/cli.ts';
-import { createSlackAdapter } from '../adapters/slack/adapter.ts';
-import { createStudioAdapter } from '../adapters/studio/studio.ts';
-import { runWeightsCommand } from '../weights/cli.ts';
-import { createDefaultInterpreter } from './agent/models.ts';
-import { runEvalCommand } from './agent/eval.ts';
-import { createApp, createDefaultEngine } from './app.ts';
-import { loadConfig } from './config.ts';
+import type { DiscordAdapter } from '../adapters/discord/adapter.ts';
+import type { SlackAdapter } from '../adapters/slack/adapter.ts';
+import type { StudioAdapter } from '../adapters/studio/studio.ts';
+import { loadConfig, type Config } from './config.ts';
 import { isBrushtalkError } from './errors.ts';
-import { shrinkForUpload } from './images/codec.ts';
 import { startHealthServer } from './health/server.ts';
-import { startStandaloneWorker } from './jobs/standalone-worker.ts';
 import { createLogger, type Logger } from './log.ts';
-import { manifestPath } from './vision/models.ts';
 
 /**
  * The composition root: the only place that knows every part. `npm start` (no arguments, or `serve`) runs
@@ -22,6 +14,9 @@ import { manifestPath } from './vision/models.ts';
  * `brushtalk eval instructions <file>` scores the instructor on a labelled set; `brushtalk worker` pulls edits
  * from Redis (REDIS_URL) and renders them — run as many as there are GPUs; `brushtalk discord deploy-commands` registers
  * the Discord slash commands (the bot itself runs in `serve` when DISCORD_TOKEN is set).
+ *
+ * Each command imports what it uses when it runs: `help` opens nothing, the command line never loads the
+ * chat platforms, and Discord, Slack, the studio and BullMQ load only when configured.
  */
 async function main(argv: string[]): Promise<number> {
   const [command = 'serve'] = argv;
@@ -31,21 +26,30 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig(undefined, isCli || command === 'weights' || command === 'eval' ? { LOG_LEVEL: 'warn' } : {});
   const log = createLogger(config.logLevel);
   if (command === 'weights') {
+    const [{ runWeightsCommand }, { manifestPath }] = await Promise.all([import('../weights/cli.ts'), import('./vision/models.ts')]);
     return runWeightsCommand(argv.slice(1), { manifestPath, weightsDir: config.weightsDir, stdout: process.stdout, stderr: process.stderr });
   }
   if (command === 'eval') {
-    const { instructor } = createDefaultInterpreter(config, log);
+    const [{ createDefaultInterpreter }, { runEvalCommand }] = await Promise.all([import('./agent/models.ts'), import('./agent/eval.ts')]);
+    const { instructor } = await createDefaultInterpreter(config, log);
     return runEvalCommand(argv.slice(1), { instructor, stdout: (t) => console.log(t), stderr: (t) => console.error(t) });
   }
   if (command === 'worker') return runWorker(config, log);
   if (command === 'discord') {
+    const { runDiscordCommand } = await import('../adapters/discord/cli.ts');
     return runDiscordCommand(argv.slice(1), { ...config.discord, stdout: (line) => console.log(line), stderr: (line) => console.error(line) });
   }
   if (command !== 'serve' && !isCli) {
     process.stderr.write(`unknown command "${command}"\n\n${usage}\n`);
     return 2;
   }
-  const app = createApp({ config, log });
+  // The same text `cli.run` prints for help, without opening the database for it.
+  if (command === 'help' || command === '--help' || command === '-h') {
+    console.log(usage);
+    return 0;
+  }
+  const { createApp } = await import('./app.ts');
+  const app = await createApp({ config, log });
   // The command line always renders in-process; a bot with REDIS_URL leaves it to `brushtalk worker`s.
   if (isCli || config.workerInProcess) app.startWorker();
   await app.ready();
@@ -63,29 +67,30 @@ async function main(argv: string[]): Promise<number> {
   const health = config.healthPort === null ? null : await startHealthServer(config.healthPort, app.health, log);
   const mode = config.redis ? `bot on Redis queue "${config.redis.queueName}"` : 'embedded';
   log.info({ dataDir: config.dataDir, engine: app.engine.name, worker: config.workerInProcess ? 'in process' : 'remote' }, `brushtalk running (${mode})`);
-  const studio = config.studio.enabled
-    ? createStudioAdapter({ core: app.core, log, host: config.studio.host, port: config.studio.port, maxUploadBytes: config.limits.maxBytes })
-    : null;
-  if (studio) {
+  // The studio and each platform are imported only when they are on: every one brings its own dependencies.
+  let studio: StudioAdapter | null = null;
+  if (config.studio.enabled) {
+    const { createStudioAdapter } = await import('../adapters/studio/studio.ts');
+    studio = createStudioAdapter({ core: app.core, log, host: config.studio.host, port: config.studio.port, maxUploadBytes: config.limits.maxBytes });
     app.attach(studio);
     await studio.start(app.core.handleTurn);
     // Printed as well as logged: it is the line a person looks for after `npm start`.
     console.log(`brushtalk studio: ${studio.url()}`);
   } else log.info('the studio is off (STUDIO_ENABLED=false); the command line still works: npx brushtalk edit photo.jpg "remove the cup" --box 40,60,200,120');
   // Slack when SLACK_BOT_TOKEN is set: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on SLACK_PORT.
-  const slack = config.slack
-    ? createSlackAdapter({ ...config.slack, listen: { port: config.slack.port }, maxBytes: config.limits.maxBytes, core: app.core, log })
-    : null;
-  if (slack) {
+  let slack: SlackAdapter | null = null;
+  if (config.slack) {
+    const { createSlackAdapter } = await import('../adapters/slack/adapter.ts');
+    slack = createSlackAdapter({ ...config.slack, listen: { port: config.slack.port }, maxBytes: config.limits.maxBytes, core: app.core, log });
     app.attach(slack);
     await slack.start(app.core.handleTurn);
   }
   // Discord when DISCORD_TOKEN is set (register the commands once with `brushtalk discord deploy-commands`).
   const d = config.discord;
-  const discord = d.token
-    ? createDiscordAdapter({ token: d.token, ownerOnly: d.ownerOnly, threadPerSession: d.threadPerSession, messageContent: d.messageContent, apiBase: d.apiBase, log, maxInputBytes: config.limits.maxBytes, shrink: shrinkForUpload })
-    : null;
-  if (discord) {
+  let discord: DiscordAdapter | null = null;
+  if (d.token) {
+    const [{ createDiscordAdapter }, { shrinkForUpload }] = await Promise.all([import('../adapters/discord/adapter.ts'), import('./images/codec.ts')]);
+    discord = createDiscordAdapter({ token: d.token, ownerOnly: d.ownerOnly, threadPerSession: d.threadPerSession, messageContent: d.messageContent, apiBase: d.apiBase, log, maxInputBytes: config.limits.maxBytes, shrink: shrinkForUpload });
     app.attach(discord);
     await discord.start(app.core.handleTurn);
   }
@@ -100,8 +105,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** `brushtalk worker`: render edits from Redis until SIGTERM, then finish or hand back the current job. */
-async function runWorker(config: ReturnType<typeof loadConfig>, log: Logger): Promise<number> {
-  const worker = startStandaloneWorker({ config, log, engine: createDefaultEngine(config, log) });
+async function runWorker(config: Config, log: Logger): Promise<number> {
+  const [{ startStandaloneWorker }, { createDefaultEngine }] = await Promise.all([import('./jobs/standalone-worker.ts'), import('./app.ts')]);
+  const worker = startStandaloneWorker({ config, log, engine: await createDefaultEngine(config, log) });
   await worker.ready();
   const health = config.healthPort === null ? null : await startHealthServer(config.healthPort, worker.health, log);
   log.info({ queue: config.redis?.queueName, concurrency: config.jobs.concurrency }, 'brushtalk worker running');

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { BrushtalkError } from '../src/errors.ts';
-import { graphSignature } from '../src/onnx.ts';
 import { exportInstructions, findModel, roleOf, type Manifest, type ModelEntry, type ModelFile } from './manifest.ts';
 import { emptyLock, expectedFor, modelDir, readLock, sha256File, sizeOf, writeLock, type HashSource, type Lock } from './lock.ts';
 
@@ -108,6 +107,8 @@ async function checkGraph(graph: ModelEntry['graphs'][number], dir: string): Pro
   const none = { inputs: [], outputs: [], missingInputs: [], unexpectedInputs: [], missingOutputs: [], extraOutputs: [] };
   const full = path.join(dir, graph.path);
   if (sizeOf(full) === null) return { path: graph.path, status: 'missing', ...none, error: null };
+  // onnxruntime is imported here, by `weights verify`, not by everything that checks a model folder.
+  const { graphSignature } = await import('../src/onnx.ts');
   try {
     const { inputs, outputs } = await graphSignature(full);
     const allowed = new Set([...graph.inputs, ...graph.optionalInputs]);

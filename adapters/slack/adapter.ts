@@ -3,6 +3,7 @@ import { App, type AppOptions } from '@slack/bolt';
 import type { ChatAdapter, ConversationRef, Core } from '../../src/contracts.ts';
 import type { Logger } from '../../src/log.ts';
 import { registerActions } from './actions.ts';
+import { registerCommand } from './command.ts';
 import { BrushtalkError } from '../../src/errors.ts';
 import { slackApiError } from './errors.ts';
 import { registerEvents, type Track } from './events.ts';
@@ -20,7 +21,7 @@ export interface SlackAdapterOptions {
   appToken?: string;
   /** HTTP mode: where Bolt's receiver listens (`port: 0` picks a free one). */
   listen?: { port: number; host?: string };
-  /** The Web API base URL, ending in `/` (a local stub in tests). */
+  /** The Web API base URL, ending in `/` (a local stub in tests); Socket Mode asks it for its WebSocket URL too. */
   apiUrl?: string;
   /** Largest file downloaded from Slack. */
   maxBytes: number;
@@ -108,6 +109,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       };
       registerEvents(app, deps, track);
       registerActions(app, deps, track);
+      registerCommand(app, deps, track);
       app.error(async (error) => {
         log.error({ err: error, code: (error as { code?: string }).code }, 'slack event failed');
       });

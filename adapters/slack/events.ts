@@ -1,5 +1,4 @@
 import type { App } from '@slack/bolt';
-import type { ServiceStatus } from '../../src/contracts.ts';
 import type { SlackFile } from './files.ts';
 import { messageTurn, withoutMention, type TurnDeps } from './turns.ts';
 
@@ -49,20 +48,4 @@ export function registerEvents(app: App, deps: TurnDeps, track: Track): void {
       await messageTurn(deps, message, { lookAtParent: false });
     });
   });
-
-  app.command('/brushtalk', async ({ ack }) => {
-    await ack({ response_type: 'ephemeral', text: commandHelp(deps.core.status()) });
-  });
-}
-
-/** `/brushtalk`: how to use the bot in Slack, and what this install runs (the settings that matter). */
-export function commandHelp(status: ServiceStatus): string {
-  const hints = [status.engine.hint, status.detector.hint, status.segmenter.hint, status.llm.hint].filter((h): h is string => Boolean(h));
-  return [
-    '*brushtalk* edits pictures by conversation. Mention me with a picture and say what to change, e.g. `@brushtalk remove the cup`.',
-    'Each thread is one edit session: reply in the thread to refine ("make the mask bigger", "undo", "version 2", `help`).',
-    'The buttons under a result re-roll, grow/shrink/invert the mask, undo, or change the caption; only the person who started the thread can press them.',
-    `Engine: ${status.engine.name}${status.engine.generative ? '' : ' (not generative)'} · object finder: ${status.detector.installed ? status.detector.model : 'not installed'} · language model: ${status.llm.configured ? status.llm.model : 'offline instructor'}`,
-    ...hints.map((h) => `• ${h}`),
-  ].join('\n');
 }

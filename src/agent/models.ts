@@ -1,4 +1,4 @@
-import { ChatOpenAI } from '@langchain/openai';
+import type { ChatOpenAI } from '@langchain/openai';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { createInterpreter } from './agent.ts';
@@ -8,8 +8,10 @@ import type { Interpreter } from '../turn/turn.ts';
 /**
  * The only module that builds chat models: ChatOpenAI against OpenAI or any OpenAI-compatible server
  * (vLLM, Ollama, llama.cpp — set OPENAI_BASE_URL), or nothing, and the offline instructor serves.
+ * The OpenAI client is imported only when an LLM is configured.
  */
-export function createChatModel(llm: NonNullable<Config['llm']>): ChatOpenAI {
+export async function createChatModel(llm: NonNullable<Config['llm']>): Promise<ChatOpenAI> {
+  const { ChatOpenAI } = await import('@langchain/openai');
   return new ChatOpenAI({
     model: llm.model,
     apiKey: llm.apiKey,
@@ -20,9 +22,9 @@ export function createChatModel(llm: NonNullable<Config['llm']>): ChatOpenAI {
   });
 }
 
-export function createDefaultInterpreter(config: Config, log: Logger): { interpret: Interpreter; instructor: Instructor } {
+export async function createDefaultInterpreter(config: Config, log: Logger): Promise<{ interpret: Interpreter; instructor: Instructor }> {
   if (!config.llm) return { interpret: createInterpreter({ log }), instructor: offlineInstructor };
-  const model = createChatModel(config.llm);
+  const model = await createChatModel(config.llm);
   const instructor = llmInstructor(model, log);
   return { interpret: createInterpreter({ log, llm: { model, instructor, vision: config.llm.vision } }), instructor };
 }

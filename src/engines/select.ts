@@ -1,7 +1,6 @@
 import type { Config } from '../config.ts';
 import { isBrushtalkError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { createBrushNetEngine } from './brushnet/engine.ts';
 import { createClassicalEngine } from './classical.ts';
 import type { InpaintEngine } from './engine.ts';
 
@@ -9,11 +8,13 @@ import type { InpaintEngine } from './engine.ts';
  * BrushNet when its model folder is complete and its provider can run, else the classical engine — and the
  * log (and every edit's reply) says which. `checkModel` compares the folder with the manifest or the lock
  * file by size: hashing gigabytes at every start would be too slow (`npx brushtalk weights verify` does that).
+ * The BrushNet engine (and onnxruntime with it) is only imported once its model folder is there.
  */
-export function selectEngine(config: Config, log: Logger, checkModel: (id: string) => void): InpaintEngine {
+export async function selectEngine(config: Config, log: Logger, checkModel: (id: string) => void): Promise<InpaintEngine> {
   const { model, provider, scheduler } = config.brushnet;
   try {
     checkModel(model);
+    const { createBrushNetEngine } = await import('./brushnet/engine.ts');
     const engine = createBrushNetEngine({ weightsDir: config.weightsDir, modelId: model, provider, scheduler });
     log.info({ model, provider, scheduler }, 'engine: brushnet');
     return engine;

@@ -51,8 +51,8 @@ export function runButtonsSetting(command: Extract<Command, { type: 'buttons' }>
   const { platform, scope } = turn.ref;
   const current = store.othersMayAct(platform, scope) ?? fallback;
   const words = (everyone: boolean) => (everyone ? 'anyone here may press result buttons' : 'only whoever brought a picture may press its result buttons');
-  if (command.everyone === 'show') return `In this server ${words(current)}. Admins change it with \`buttons everyone\` or \`buttons owner\`.`;
-  if (!turn.scopeAdmin) throw new BrushtalkError('session.not_owner', "Only this server's admins (Manage Server) can change who may press the buttons.");
+  if (command.everyone === 'show') return `Here ${words(current)}. Admins of this server or workspace change it with \`buttons everyone\` or \`buttons owner\`.`;
+  if (!turn.scopeAdmin) throw new BrushtalkError('session.not_owner', 'Only admins of this server or workspace can change who may press the buttons.');
   store.setOthersMayAct(platform, scope, command.everyone, turn.userId);
   return `From now on ${words(command.everyone)}.`;
 }

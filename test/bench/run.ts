@@ -1,5 +1,5 @@
 /**
- * `npm run bench [turn|masks|engine|queue|detect|brushnet|brushnet-split] [--real]`: speed tables for the skeleton's hot paths. Timings are
+ * `npm run bench [turn|masks|engine|queue|detect|brushnet|brushnet-split|startup] [--real]`: speed tables for the skeleton's hot paths. Timings are
  * wall-clock on this machine; compare runs on the same machine only.
  */
 import { randomUUID } from 'node:crypto';
@@ -33,6 +33,7 @@ import { pictureFile, testPicture } from '../helpers/images.ts';
 import { recordingAdapter, recordingReply } from '../helpers/reply.ts';
 import { ms, percentile, printTable, sample, time } from './stats.ts';
 import { benchBrushnetSplit } from './brushnet-split.ts';
+import { benchStartup } from './startup.ts';
 
 const noopEngine: InpaintEngine = {
   name: 'no-op',
@@ -48,7 +49,7 @@ async function benchTurns(): Promise<void> {
   const rows: (string | number)[][] = [];
   for (const conversations of [1, 50]) {
     const temp = tempDataDir();
-    const app = createApp({ config: testConfig(temp.dir, { WORKER_POLL_MS: '10' }), log: silentLog, engine: noopEngine });
+    const app = await createApp({ config: testConfig(temp.dir, { WORKER_POLL_MS: '10' }), log: silentLog, engine: noopEngine });
     app.attach(recordingAdapter('bench'));
     app.startWorker();
     const png = await pictureFile(512, 384);
@@ -289,7 +290,7 @@ async function benchBrushnet(): Promise<void> {
   );
 }
 
-const suites: Record<string, () => Promise<void>> = { turn: benchTurns, masks: benchMasks, engine: benchEngine, queue: benchQueue, detect: benchDetect, brushnet: benchBrushnet, 'brushnet-split': benchBrushnetSplit };
+const suites: Record<string, () => Promise<void>> = { turn: benchTurns, masks: benchMasks, engine: benchEngine, queue: benchQueue, detect: benchDetect, brushnet: benchBrushnet, 'brushnet-split': benchBrushnetSplit, startup: benchStartup };
 const chosen = process.argv.slice(2).filter((name) => name in suites);
 console.log(`brushtalk benchmarks · node ${process.version} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`);
 for (const name of chosen.length ? chosen : Object.keys(suites)) await suites[name]();

@@ -24,7 +24,7 @@ export function bullmqRig(url: string, queueName: string) {
 
   /** A bot process's app (no worker of its own unless asked), with a recording adapter for platform 'test'. */
   async function bot(dir: string, extra: Record<string, string> = {}, engine: InpaintEngine = fakeEngine()): Promise<{ app: App; adapter: ReturnType<typeof recordingAdapter> }> {
-    const app = createApp({ config: testConfig(dir, env(extra)), log: silentLog, engine });
+    const app = await createApp({ config: testConfig(dir, env(extra)), log: silentLog, engine });
     const adapter = recordingAdapter('test');
     app.attach(adapter);
     cleanups.push(() => app.close());

@@ -31,7 +31,7 @@ export async function startDiscord(cleanups: (() => unknown)[], options: RigOpti
   const temp = tempDataDir();
   cleanups.push(temp.cleanup, () => stub.close());
   const config = testConfig(temp.dir);
-  const app = createApp({ config, log: silentLog, engine: fakeEngine({ delayMs: options.engineDelayMs }), vision: fakeVision(scene).service });
+  const app = await createApp({ config, log: silentLog, engine: fakeEngine({ delayMs: options.engineDelayMs }), vision: fakeVision(scene).service });
   const adapter = createDiscordAdapter({
     token: 'bot-token',
     log: silentLog,

@@ -17,6 +17,18 @@ interface StoredFile {
   html?: boolean;
 }
 
+/** What users.info says about someone: a regular member unless listed (or a Web API error code, e.g. missing_scope). */
+export type StubUser = { is_admin?: boolean; is_owner?: boolean } | string;
+
+export interface SlackStubOptions {
+  botToken: string;
+  botUserId?: string;
+  teamId?: string;
+  users?: Record<string, StubUser>;
+  /** Socket Mode: the WebSocket URL apps.connections.open hands out. */
+  socketUrl?: string;
+}
+
 const loginPage = '<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to your workspace</body></html>';
 
 function decodeArgs(raw: string, contentType: string | undefined): Record<string, unknown> {
@@ -33,8 +45,11 @@ function decodeArgs(raw: string, contentType: string | undefined): Record<string
  * answers like Slack, takes filesUploadV2's byte uploads, and serves `url_private` downloads — the picture with
  * the bot token, the HTML sign-in page without it.
  */
-export async function startSlackStub(options: { botToken: string; botUserId?: string; teamId?: string }) {
+export async function startSlackStub(options: SlackStubOptions) {
   const calls: SlackCall[] = [];
+  const waiters: { match: (call: SlackCall) => boolean; resolve: (call: SlackCall) => void }[] = [];
+  /** Posts to a slash command's response_url, by the id in its path. */
+  const responses: { id: string; body: Record<string, unknown> }[] = [];
   const uploads: { fileId: string; bytes: number }[] = [];
   const downloads: { name: string; authorized: boolean }[] = [];
   const files = new Map<string, StoredFile>();
@@ -61,6 +76,13 @@ export async function startSlackStub(options: { botToken: string; botUserId?: st
         return { ok: true, files: (args.files as { id: string }[]).map((f) => ({ id: f.id })) };
       case 'views.open':
         return { ok: true, view: { id: `V${nextId++}` } };
+      case 'users.info': {
+        const user = options.users?.[String(args.user)] ?? {};
+        if (typeof user === 'string') return { ok: false, error: user };
+        return { ok: true, user: { id: args.user, team_id: options.teamId ?? 'T1', name: String(args.user).toLowerCase(), is_admin: false, is_owner: false, is_primary_owner: false, ...user } };
+      }
+      case 'apps.connections.open':
+        return options.socketUrl ? { ok: true, url: options.socketUrl } : { ok: false, error: 'not_allowed_token_type' };
       case 'conversations.replies': {
         const parent = parents.get(`${args.channel}/${args.ts}`);
         return { ok: true, messages: parent ? [parent] : [] };
@@ -82,8 +104,16 @@ export async function startSlackStub(options: { botToken: string; botUserId?: st
         const auth = req.headers.authorization ?? null;
         const args = decodeArgs(body.toString('utf8'), req.headers['content-type']);
         const result = answer(method, args, base);
-        calls.push({ method, args, token: auth?.replace(/^Bearer /, '') ?? null, result });
+        const call = { method, args, token: auth?.replace(/^Bearer /, '') ?? null, result };
+        calls.push(call);
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+        for (const waiter of waiters.filter((w) => w.match(call))) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(call);
+        }
+      } else if (url.pathname.startsWith('/respond/')) {
+        responses.push({ id: url.pathname.slice('/respond/'.length), body: JSON.parse(body.toString('utf8')) as Record<string, unknown> });
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       } else if (url.pathname.startsWith('/upload/')) {
         uploads.push({ fileId: url.pathname.slice('/upload/'.length), bytes: body.byteLength });
         res.writeHead(200, { 'content-type': 'text/plain' }).end('OK - ' + body.byteLength);
@@ -106,6 +136,7 @@ export async function startSlackStub(options: { botToken: string; botUserId?: st
   return {
     apiUrl: `${base}/api/`,
     calls,
+    responses,
     uploads,
     downloads,
     /** Serve a file at a url_private address; returns the Slack file object an event would carry. */
@@ -116,6 +147,13 @@ export async function startSlackStub(options: { botToken: string; botUserId?: st
     /** The parent message conversations.replies returns for a thread. */
     setParent(channel: string, ts: string, message: Record<string, unknown>) {
       parents.set(`${channel}/${ts}`, { ts, ...message });
+    },
+    /** A slash command's response_url; what is posted there lands in `responses` under `id`. */
+    responseUrl: (id: string) => `${base}/respond/${id}`,
+    /** Resolves with the first call (already made, or still to come) that matches. */
+    waitFor(match: (call: SlackCall) => boolean): Promise<SlackCall> {
+      const made = calls.find(match);
+      return made ? Promise.resolve(made) : new Promise((resolve) => waiters.push({ match, resolve }));
     },
     /** Calls made since `from` (an index into calls), auth.test left out. */
     since(from: number): SlackCall[] {
@@ -151,6 +189,24 @@ export async function postSigned(
 /** An Events API envelope around one event. */
 export function eventEnvelope(eventId: string, event: Record<string, unknown>, teamId = 'T1'): string {
   return JSON.stringify({ token: 'legacy', team_id: teamId, api_app_id: 'A1', type: 'event_callback', event_id: eventId, event_time: 1_700_000_000, event });
+}
+
+/** A slash command as Slack posts it: form-encoded fields. */
+export function slashCommandBody(fields: { text: string; user: string; responseUrl: string; triggerId: string; channel?: string; teamId?: string }): string {
+  return new URLSearchParams({
+    token: 'legacy',
+    team_id: fields.teamId ?? 'T1',
+    team_domain: 'acme',
+    channel_id: fields.channel ?? 'C1',
+    channel_name: 'general',
+    user_id: fields.user,
+    user_name: fields.user.toLowerCase(),
+    command: '/brushtalk',
+    text: fields.text,
+    api_app_id: 'A1',
+    response_url: fields.responseUrl,
+    trigger_id: fields.triggerId,
+  }).toString();
 }
 
 /** An interactivity request (block_actions, view_submission): form-encoded `payload=<json>`. */

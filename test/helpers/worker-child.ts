@@ -11,7 +11,7 @@ import { fakeEngine } from './fake-engine.ts';
 
 const [dataDir, mode] = process.argv.slice(2);
 const engine = mode === 'slow' ? fakeEngine({ delayMs: 60_000 }) : createClassicalEngine();
-const app = createApp({ config: testConfig(dataDir, { JOB_LEASE_MS: '60000' }), log: silentLog, engine });
+const app = await createApp({ config: testConfig(dataDir, { JOB_LEASE_MS: '60000' }), log: silentLog, engine });
 app.startWorker();
 process.stdout.write('worker started\n');
 if (mode !== 'slow') {

@@ -13,9 +13,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function start() {
+async function start() {
   const temp = tempDataDir();
-  const app = createApp({ config: testConfig(temp.dir), log: silentLog, engine: fakeEngine() });
+  const app = await createApp({ config: testConfig(temp.dir), log: silentLog, engine: fakeEngine() });
   const adapter = recordingAdapter('test');
   app.attach(adapter);
   app.startWorker();
@@ -32,7 +32,7 @@ async function turn(app: App, extra: Partial<IncomingTurn>, userId = 'owner') {
 
 describe('result buttons', () => {
   it('carry the session and version, act for the owner only, and act on the version they belong to', async () => {
-    const { app, adapter } = start();
+    const { app, adapter } = await start();
     await turn(app, { text: 'remove the square', images: [{ bytes: await pictureFile(64, 48) }], mask: { kind: 'box', box: { x: 10, y: 10, w: 16, h: 12 } } });
     const result = adapter.reply.images.find((i) => i.details.role === 'result')!.details;
     expect(result.actions).toEqual(['reroll', 'grow', 'shrink', 'invert', 'undo', 'caption', 'accept']);
@@ -67,7 +67,7 @@ describe('result buttons', () => {
   });
 
   it('views and pictures are scoped to the conversation', async () => {
-    const { app } = start();
+    const { app } = await start();
     await turn(app, { images: [{ bytes: await pictureFile(64, 48) }] });
     const view = (await app.core.view(ref))!;
     expect(view).toMatchObject({ ownerId: 'owner', canUndo: false, canRedo: false, active: [] });

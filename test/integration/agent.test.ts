@@ -24,10 +24,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function start(interpret?: Interpreter, env: Record<string, string> = {}) {
+async function start(interpret?: Interpreter, env: Record<string, string> = {}) {
   const temp = tempDataDir();
   const config = testConfig(temp.dir, env);
-  const app = createApp({ config, log: silentLog, engine: fakeEngine(), vision: fakeVision(scene).service, interpret });
+  const app = await createApp({ config, log: silentLog, engine: fakeEngine(), vision: fakeVision(scene).service, interpret });
   app.attach(recordingAdapter('test'));
   app.startWorker();
   cleanups.push(temp.cleanup, () => app.close());
@@ -54,7 +54,7 @@ function rows(app: App) {
 
 describe('the editing agent', () => {
   it('offline: "remove the bird", "make the mask bigger", "now make the car red", "undo" in one session', async () => {
-    const app = start();
+    const app = await start();
     await say(app, '', [{ bytes: await pictureFile(96, 48) }]);
     const removed = await say(app, 'remove the bird');
     expect(removed.texts[0]).toMatch(/Found 1 × "bird"[\s\S]*Editing with fake-fill/);
@@ -89,7 +89,7 @@ describe('the editing agent', () => {
       .respond(new AIMessage('Made the mask bigger and ran it again.'))
       .respondWithTools([{ name: 'undo', args: {} }])
       .respond(new AIMessage('Back to the first result.'));
-    const app = start(createInterpreter({ log: silentLog, llm: { model, instructor: offlineInstructor, vision: false } }));
+    const app = await start(createInterpreter({ log: silentLog, llm: { model, instructor: offlineInstructor, vision: false } }));
     await say(app, '', [{ bytes: await pictureFile(96, 48) }]);
     expect((await say(app, 'please remove the bird')).texts).toEqual(['Removing the bird.']);
     expect((await say(app, 'bigger')).texts).toEqual(['Made the mask bigger and ran it again.']);
@@ -111,7 +111,7 @@ describe('the editing agent', () => {
     const model = fakeModel()
       .respondWithTools([{ name: 'find_object', args: { object: 'car' } }])
       .respond(new Error('503 upstream unavailable'));
-    const app = start(createInterpreter({ log: silentLog, llm: { model, instructor: offlineInstructor, vision: false } }));
+    const app = await start(createInterpreter({ log: silentLog, llm: { model, instructor: offlineInstructor, vision: false } }));
     await say(app, '', [{ bytes: await pictureFile(96, 48) }]);
     const reply = await say(app, 'remove the bird');
     expect(reply.texts[0]).toMatch(/^\(The language model is unavailable right now, so I used the built-in instructor\.\)\nFound 1 × "bird"/);
@@ -121,7 +121,7 @@ describe('the editing agent', () => {
   });
 
   it('answers empty or nonsense words with what it can do, and a missing object with a way out — no job either way', async () => {
-    const app = start();
+    const app = await start();
     await say(app, '', [{ bytes: await pictureFile(96, 48) }]);
     expect((await say(app, 'asdf qwerty zxcv')).texts[0]).toMatch(/I edit pictures by instruction — "remove the bird"/);
     expect((await say(app, 'what can you do?')).texts[0]).toMatch(/mask box/);
@@ -132,7 +132,7 @@ describe('the editing agent', () => {
   });
 
   it('prompt injection changes nothing outside the session', async () => {
-    const app = start();
+    const app = await start();
     const other: ConversationRef = { platform: 'test', scope: 'g', channelId: 'someone-else' };
     await say(app, '', [{ bytes: await pictureFile(64, 32) }], other);
     const before = app.sessions.loadByRef(other)!;
@@ -176,7 +176,7 @@ describe('the editing agent', () => {
     const temp = tempDataDir();
     cleanups.push(temp.cleanup);
     const config = testConfig(temp.dir, { OPENAI_BASE_URL: stub.baseURL, OPENAI_API_KEY: 'sk-test', LLM_MODEL: 'stub-vision' });
-    const app = createApp({ config, log: silentLog, engine: fakeEngine(), vision: fakeVision(scene).service, interpret: createDefaultInterpreter(config, silentLog).interpret });
+    const app = await createApp({ config, log: silentLog, engine: fakeEngine(), vision: fakeVision(scene).service, interpret: (await createDefaultInterpreter(config, silentLog)).interpret });
     app.attach(recordingAdapter('test'));
     app.startWorker();
     cleanups.push(() => app.close());

@@ -142,7 +142,7 @@ describe.skipIf(!redisAvailable)('BullMQ queue on a real Redis', () => {
     const { dataDir, bot, worker } = newRig();
     const dir = dataDir();
     // A turn saved by a process that never reached Redis (here: one on the embedded queue with no worker).
-    const before = createApp({ config: testConfig(dir), log: silentLog, engine: fakeEngine() });
+    const before = await createApp({ config: testConfig(dir), log: silentLog, engine: fakeEngine() });
     before.attach(recordingAdapter('test'));
     await editTurn(before, 'c1');
     await before.close();

@@ -9,6 +9,7 @@ import { tempDataDir } from '../helpers/env.ts';
 
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL('../../adapters/cli/bin.js', import.meta.url));
+const packageLog = fileURLToPath(new URL('../helpers/package-log.mjs', import.meta.url));
 let temp: { dir: string; cleanup(): void };
 
 /** Run `brushtalk …` as a user would (`npx brushtalk` runs this same file), in a fresh working directory. */
@@ -20,6 +21,16 @@ async function brushtalk(...args: string[]): Promise<{ code: number; stdout: str
     const failed = error as { code: number; stdout: string; stderr: string };
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
+}
+
+/** The npm packages `brushtalk …` imports, with no Redis, chat token or LLM configured (see helpers/package-log.mjs). */
+async function packagesLoaded(...args: string[]): Promise<string[]> {
+  const log = path.join(temp.dir, 'packages.log');
+  fs.rmSync(log, { force: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: path.join(temp.dir, 'data'), PACKAGE_LOG: log };
+  for (const name of ['REDIS_URL', 'DISCORD_TOKEN', 'SLACK_BOT_TOKEN', 'OPENAI_API_KEY', 'OPENAI_BASE_URL']) delete env[name];
+  await run(process.execPath, ['--import', packageLog, bin, ...args], { cwd: temp.dir, env });
+  return [...new Set(fs.readFileSync(log, 'utf8').split('\n').filter(Boolean))];
 }
 
 beforeAll(async () => {
@@ -62,6 +73,16 @@ describe('the command line, end to end', () => {
     const other = await brushtalk('history', '--session', 'garden');
     expect(other.stdout).toMatch(/No versions yet/);
   }, 180_000);
+
+  it('loads only what the command uses: help and history import no chat platform, queue, language model or model runtime', async () => {
+    const optional = ['discord.js', '@slack/bolt', 'bullmq', 'ioredis', 'langchain', '@langchain/core', '@langchain/openai', 'onnxruntime-node', '@huggingface/transformers'];
+    const help = await packagesLoaded('help');
+    expect(help).toContain('zod'); // the configuration is read: the log works
+    expect(help).not.toContain('better-sqlite3'); // help opens no database
+    const history = await packagesLoaded('history', '--session', 'loads');
+    expect(history).toContain('better-sqlite3');
+    for (const loaded of [help, history]) expect(loaded.filter((name) => optional.includes(name))).toEqual([]);
+  }, 60_000);
 
   it('explains bad input and exits non-zero without a stack trace', async () => {
     const missing = await brushtalk('edit', 'nope.png', 'remove it', '--box', '1,1,5,5');

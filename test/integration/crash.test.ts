@@ -33,7 +33,7 @@ describe('crash recovery', () => {
     const temp = tempDataDir();
     cleanups.push(temp.cleanup);
     // The bot side: takes the turn and queues the job, but runs no worker of its own.
-    const bot = createApp({ config: testConfig(temp.dir), log: silentLog, engine: fakeEngine() });
+    const bot = await createApp({ config: testConfig(temp.dir), log: silentLog, engine: fakeEngine() });
     cleanups.push(() => bot.close());
     const ref = { platform: 'test', scope: 's', channelId: 'c' };
     await bot.core.handleTurn(

@@ -124,7 +124,7 @@ describe('discord: continuing a session', () => {
     const first = await editToResult(env);
     const denied = slash('server-settings', stranger, [{ name: 'buttons', type: 3, value: 'everyone' }]);
     await deliver(env.adapter, denied);
-    expect(env.stub.calls.at(-1)!.body.content).toMatch(/Only this server's admins \(Manage Server\) can change/);
+    expect(env.stub.calls.at(-1)!.body.content).toMatch(/Only admins of this server or workspace can change/);
 
     const admin = slash('server-settings', stranger, [{ name: 'buttons', type: 3, value: 'everyone' }], PermissionFlagsBits.ManageGuild | PermissionFlagsBits.SendMessages);
     await deliver(env.adapter, admin);

@@ -22,9 +22,9 @@ const dogs = {
   ],
 };
 
-function start(vision = fakeVision(dogs)) {
+async function start(vision = fakeVision(dogs)) {
   const temp = tempDataDir();
-  const app = createApp({ config: testConfig(temp.dir), log: silentLog, engine: fakeEngine(), vision: vision.service });
+  const app = await createApp({ config: testConfig(temp.dir), log: silentLog, engine: fakeEngine(), vision: vision.service });
   app.attach(recordingAdapter('test'));
   app.startWorker();
   cleanups.push(temp.cleanup, () => app.close());
@@ -45,7 +45,7 @@ const head = (app: App) => {
 
 describe('finding objects in a turn', () => {
   it('"find the dog" masks the best match; detections are kept and later turns choose among them', async () => {
-    const { app, calls } = start();
+    const { app, calls } = await start();
     await say(app, '', { images: [{ bytes: await pictureFile(96, 48) }] });
     const found = await say(app, 'find the dog');
     expect(found.errors).toEqual([]);
@@ -69,7 +69,7 @@ describe('finding objects in a turn', () => {
   });
 
   it('"find both dogs" and "find the left dog" choose on the first turn', async () => {
-    const { app, calls } = start(fakeVision({ dogs: dogs.dog, dog: dogs.dog }));
+    const { app, calls } = await start(fakeVision({ dogs: dogs.dog, dog: dogs.dog }));
     await say(app, '', { images: [{ bytes: await pictureFile(96, 48) }] });
     await say(app, 'find both dogs');
     expect(head(app).detections!.selected).toEqual([0, 1]);
@@ -79,7 +79,7 @@ describe('finding objects in a turn', () => {
   });
 
   it('says plainly when nothing is found, and uses boxes when no segmenter is installed', async () => {
-    const { app } = start(fakeVision(dogs, { segmenter: false }));
+    const { app } = await start(fakeVision(dogs, { segmenter: false }));
     await say(app, '', { images: [{ bytes: await pictureFile(96, 48) }] });
     expect((await say(app, 'find the cat')).errors[0]).toMatch(/couldn't find "cat" in this picture/);
     expect((await say(app, 'select other')).errors[0]).toMatch(/nothing to choose from yet/);

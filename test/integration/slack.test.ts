@@ -1,100 +1,19 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSlackAdapter, type SlackAdapter } from '../../adapters/slack/adapter.ts';
-import { createApp, type App } from '../../src/app.ts';
 import type { ConversationRef } from '../../src/contracts.ts';
-import { fakeEngine } from '../helpers/fake-engine.ts';
-import { fakeVision } from '../helpers/fake-vision.ts';
-import { silentLog, tempDataDir, testConfig } from '../helpers/env.ts';
 import { pictureFile } from '../helpers/images.ts';
-import { eventEnvelope, interactionBody, postSigned, startSlackStub, type SlackCall, type SlackStub } from '../helpers/slack-api.ts';
-
-const botToken = 'xoxb-test-token';
-const secret = 'signing-secret-for-tests';
-const parentTs = '1700000000.000100';
-const ref: ConversationRef = { platform: 'slack', scope: 'T1', channelId: 'C1', threadId: parentTs };
-const scene = { square: [{ box: { x: 10, y: 10, w: 16, h: 12 }, score: 0.9 }] };
-const resultButtons = ['reroll', 'grow', 'shrink', 'invert', 'undo', 'caption', 'accept'];
+import { eventEnvelope, interactionBody } from '../helpers/slack-api.ts';
+import { botToken, buttonPress, expectResultDelivered, form, mention, editCallMethods, methods, parentTs, ref, startSlackWorld } from '../helpers/slack-rig.ts';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-interface World {
-  app: App;
-  slack: SlackAdapter;
-  stub: SlackStub;
-  send(body: string, options?: { contentType?: string; headers?: Record<string, string>; secret?: string }): Promise<{ status: number; text: string }>;
-  settle(where?: ConversationRef): Promise<void>;
-  versions(): Promise<{ kind: string; id: string }[]>;
-  jobs(): number;
-}
+const start = () => startSlackWorld(cleanups);
 
-async function start(): Promise<World> {
-  const stub = await startSlackStub({ botToken });
-  const temp = tempDataDir();
-  const config = testConfig(temp.dir);
-  const app = createApp({ config, log: silentLog, engine: fakeEngine(), vision: fakeVision(scene).service });
-  app.startWorker();
-  const slack = createSlackAdapter({
-    botToken,
-    signingSecret: secret,
-    listen: { port: 0, host: '127.0.0.1' },
-    apiUrl: stub.apiUrl,
-    maxBytes: config.limits.maxBytes,
-    core: app.core,
-    log: silentLog,
-  });
-  app.attach(slack);
-  await slack.start((turn, reply) => app.core.handleTurn(turn, reply));
-  cleanups.push(temp.cleanup, () => stub.close(), () => app.close(), () => slack.stop());
-  const url = `http://127.0.0.1:${slack.port()}/slack/events`;
-  return {
-    app,
-    slack,
-    stub,
-    send: (body, options = {}) => postSigned(url, body, { secret: options.secret ?? secret, contentType: options.contentType, headers: options.headers }),
-    async settle(where = ref) {
-      await slack.idle();
-      await app.core.settled(where);
-      await slack.idle();
-    },
-    async versions() {
-      return ((await app.core.view(ref))?.versions ?? []).map((v) => ({ kind: v.kind, id: v.id }));
-    },
-    jobs: () => (app.database.sqlite.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n,
-  };
-}
-
-/** "<@UBOT> remove the square" with a picture, in channel C1: the message that starts the thread. */
-async function mention(world: World, extra: Record<string, unknown> = {}) {
-  const file = world.stub.addFile('photo.png', await pictureFile(64, 48));
-  const event = { type: 'app_mention', user: 'U1', text: '<@UBOT> remove the square', ts: parentTs, channel: 'C1', event_ts: parentTs, files: [file], ...extra };
-  return eventEnvelope('Ev-mention', event);
-}
-
-const methods = (calls: SlackCall[]) => calls.map((c) => c.method);
-const actionIds = (call: SlackCall) =>
-  (call.args.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]).find((b) => b.type === 'actions')!.elements!.map((e) => e.action_id);
-
-/** The Web API calls one finished edit makes: result upload, its buttons, then the mask overlay upload. */
-function expectResultDelivered(calls: SlackCall[], version: number, sessionId: string, versionId: string): void {
-  const uploads = calls.filter((c) => c.method === 'files.completeUploadExternal');
-  expect(uploads.map((u) => u.args)).toEqual([
-    expect.objectContaining({ channel_id: 'C1', thread_ts: parentTs, initial_comment: expect.stringMatching(new RegExp(`^v${version} · fake-fill · background PSNR`)) }),
-    expect.objectContaining({ channel_id: 'C1', thread_ts: parentTs, initial_comment: `v${version} mask` }),
-  ]);
-  expect(calls.filter((c) => c.method === 'files.getUploadURLExternal').map((c) => c.args.filename)).toEqual([`v${version}.png`, `v${version}-mask.png`]);
-  const buttons = calls.find((c) => c.method === 'chat.postMessage' && c.args.blocks)!;
-  expect(buttons.args).toMatchObject({ channel: 'C1', thread_ts: parentTs });
-  expect(actionIds(buttons)).toEqual(resultButtons.map((a) => `v1:${a}:${sessionId}:${versionId}`));
-  // Order in the thread: result, its buttons, then the overlay.
-  const order = methods(calls).filter((m) => m === 'files.completeUploadExternal' || m === 'chat.postMessage');
-  expect(order.slice(-3)).toEqual(['files.completeUploadExternal', 'chat.postMessage', 'files.completeUploadExternal']);
-}
-
-describe('the Slack adapter behind Bolt’s HTTP receiver', () => {
+// A full edit per test: generous for a loaded machine (every wait is on a condition).
+describe('the Slack adapter behind Bolt’s HTTP receiver', { timeout: 30_000 }, () => {
   it('a mention with a picture starts a session in its thread and answers with the result and buttons', async () => {
     const world = await start();
     const response = await world.send(await mention(world));
@@ -116,16 +35,7 @@ describe('the Slack adapter behind Bolt’s HTTP receiver', () => {
     // One status line, posted once and then edited (never a new message per progress step).
     const status = calls.find((c) => c.method === 'chat.postMessage' && /Editing…/.test(String(c.args.text)))!;
     expect(calls.filter((c) => c.method === 'chat.postMessage' && /Editing…/.test(String(c.args.text)))).toHaveLength(1);
-    expect(methods(calls)).toEqual([
-      'chat.postMessage', // the turn's answer: got the picture, found the square, editing
-      'chat.postMessage', // the status line
-      'chat.update', // … edited, last to "Done"
-      'files.getUploadURLExternal',
-      'files.completeUploadExternal', // the result
-      'chat.postMessage', // its buttons
-      'files.getUploadURLExternal',
-      'files.completeUploadExternal', // the mask overlay
-    ]);
+    expect(methods(calls)).toEqual(editCallMethods);
     expect(calls.findLast((c) => c.method === 'chat.update')!.args).toMatchObject({ ts: status.result.ts, text: expect.stringMatching(/Done/) });
     expectResultDelivered(calls, result.number, view.sessionId, result.id);
     expect(world.stub.uploads).toHaveLength(2);
@@ -199,20 +109,7 @@ describe('the Slack adapter behind Bolt’s HTTP receiver', () => {
     const result = view.versions.at(-1)!;
     const buttons = world.stub.calls.find((c) => c.method === 'chat.postMessage' && c.args.blocks)!;
     const reroll = `v1:reroll:${view.sessionId}:${result.id}`;
-    const press = (user: string, actionTs: string, actionId = reroll) =>
-      interactionBody({
-        type: 'block_actions',
-        team: { id: 'T1', domain: 'acme' },
-        user: { id: user, team_id: 'T1' },
-        api_app_id: 'A1',
-        token: 'legacy',
-        trigger_id: `trigger-${actionTs}`,
-        container: { type: 'message', message_ts: '1700000600.000100', channel_id: 'C1', is_ephemeral: false, thread_ts: parentTs },
-        channel: { id: 'C1', name: 'general' },
-        message: { type: 'message', ts: '1700000600.000100', thread_ts: parentTs, text: String(buttons.args.text), user: 'UBOT', bot_id: 'BBOT' },
-        actions: [{ type: 'button', action_id: actionId, block_id: `result:${result.id}`, value: actionId, action_ts: actionTs, text: { type: 'plain_text', text: 'Re-roll' } }],
-      });
-    const form = { contentType: 'application/x-www-form-urlencoded' };
+    const press = (user: string, actionTs: string, actionId = reroll) => buttonPress({ user, actionTs, actionId, resultId: result.id, messageText: String(buttons.args.text) });
 
     let before = { calls: world.stub.calls.length, jobs: world.jobs() };
     expect((await world.send(press('U2', '1700000700.000001'), form)).status).toBe(200);

@@ -20,7 +20,7 @@ describe('the studio over HTTP', () => {
     const temp = tempDataDir();
     cleanup = temp.cleanup;
     // An LLM "configured" with a key: the status the page reads must say so without carrying the key.
-    app = createApp({ config: testConfig(temp.dir, { OPENAI_API_KEY: secret }), log: silentLog, engine: fakeEngine(), interpret: async () => 'ok' });
+    app = await createApp({ config: testConfig(temp.dir, { OPENAI_API_KEY: secret }), log: silentLog, engine: fakeEngine(), interpret: async () => 'ok' });
     studio = createStudioAdapter({ core: app.core, log: silentLog, host: '127.0.0.1', port: 0, maxUploadBytes: 64 * 1024 });
     app.attach(studio);
     app.startWorker();

@@ -29,7 +29,7 @@ describe.skipIf(!haveChromium)('the studio in headless Chromium', () => {
   beforeAll(async () => {
     const temp = tempDataDir();
     // A slow enough fake engine that the progress bar is on screen while the edit runs.
-    app = createApp({ config: testConfig(temp.dir), log: silentLog, engine: fakeEngine({ delayMs: 1200 }) });
+    app = await createApp({ config: testConfig(temp.dir), log: silentLog, engine: fakeEngine({ delayMs: 1200 }) });
     studio = createStudioAdapter({ core: app.core, log: silentLog, host: '127.0.0.1', port: 0, maxUploadBytes: uploadLimit });
     app.attach(studio);
     app.startWorker();

@@ -15,14 +15,14 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function start(engine = fakeEngine(), dataDir?: string): { app: App; adapter: ReturnType<typeof recordingAdapter>; dir: string } {
+async function start(engine = fakeEngine(), dataDir?: string): Promise<{ app: App; adapter: ReturnType<typeof recordingAdapter>; dir: string }> {
   let dir = dataDir;
   if (!dir) {
     const temp = tempDataDir();
     cleanups.push(temp.cleanup);
     dir = temp.dir;
   }
-  const app = createApp({ config: testConfig(dir), log: silentLog, engine });
+  const app = await createApp({ config: testConfig(dir), log: silentLog, engine });
   const adapter = recordingAdapter('test');
   app.attach(adapter);
   app.startWorker();
@@ -41,7 +41,7 @@ async function say(app: App, text: string, extra: Partial<IncomingTurn> = {}) {
 
 describe('the turn', () => {
   it('a picture with a box and an instruction becomes a result version; pixels away from the mask are untouched', async () => {
-    const { app, adapter } = start();
+    const { app, adapter } = await start();
     const png = await pictureFile(96, 64);
     const first = await say(app, 'remove the square', { images: [{ bytes: png }], mask: { kind: 'box', box: { x: 30, y: 20, w: 24, h: 16 } } });
     expect(first.errors).toEqual([]);
@@ -72,7 +72,7 @@ describe('the turn', () => {
   });
 
   it('commands refine the mask and params, and undo/redo/version/history walk the graph', async () => {
-    const { app } = start();
+    const { app } = await start();
     await say(app, '', { images: [{ bytes: await pictureFile(64, 48) }] });
     expect((await say(app, 'mask box 10,10,20,10')).texts[0]).toMatch(/v2 mask: mask box 10,10,20,10 · 64×48 · mask 6\.5%/);
     expect((await say(app, 'mask grow 2')).texts[0]).toMatch(/mask 10\.9%/);
@@ -89,7 +89,7 @@ describe('the turn', () => {
   });
 
   it('refuses bad input with a worded error and a reference, losing nothing', async () => {
-    const { app } = start();
+    const { app } = await start();
     const bad = async (text: string, extra: Partial<IncomingTurn> = {}) => (await say(app, text, extra)).errors[0] ?? '';
     expect(await bad('mask grow 3')).toMatch(/no picture in this conversation yet.*\(ref T-[0-9A-Z]{6}\)/);
     expect(await bad('remove it', { images: [{ bytes: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>') }] })).toMatch(/svg/i);
@@ -108,7 +108,7 @@ describe('the turn', () => {
   });
 
   it('a mask picture of another size is resized to the image', async () => {
-    const { app } = start();
+    const { app } = await start();
     const half = await sharp({ create: { width: 32, height: 24, channels: 3, background: '#000' } })
       .composite([{ input: { create: { width: 16, height: 24, channels: 3, background: '#fff' } }, left: 0, top: 0 }])
       .png()
@@ -118,7 +118,7 @@ describe('the turn', () => {
   });
 
   it('ignores a re-delivered message id', async () => {
-    const { app } = start();
+    const { app } = await start();
     const t = turn('', { images: [{ bytes: await pictureFile(64, 48) }] });
     const a = recordingReply();
     const b = recordingReply();
@@ -130,8 +130,8 @@ describe('the turn', () => {
   });
 
   it('concurrent turns on one conversation never lose an update, within a process and across two', async () => {
-    const { app, dir } = start();
-    const other = start(fakeEngine(), dir).app; // a second process on the same SQLite file
+    const { app, dir } = await start();
+    const other = (await start(fakeEngine(), dir)).app; // a second process on the same SQLite file
     await say(app, 'mask box 0,0,8,8', { images: [{ bytes: await pictureFile(64, 48) }] });
     const turns = Array.from({ length: 16 }, (_, i) => (i % 2 ? other : app).core.handleTurn(turn(`caption take ${i}`), recordingReply()));
     await Promise.all(turns);
@@ -143,14 +143,14 @@ describe('the turn', () => {
   });
 
   it('reports an engine failure as a worded error with the job reference', async () => {
-    const { app, adapter } = start(fakeEngine({ failWith: new BrushtalkError('engine.failed', 'The GPU ran out of memory.') }));
+    const { app, adapter } = await start(fakeEngine({ failWith: new BrushtalkError('engine.failed', 'The GPU ran out of memory.') }));
     await say(app, 'remove it', { images: [{ bytes: await pictureFile(64, 48) }], mask: { kind: 'box', box: { x: 1, y: 1, w: 9, h: 9 } } });
     expect(adapter.reply.errors).toEqual([expect.stringMatching(/^The edit failed: The GPU ran out of memory\. \(ref T-/)]);
     expect(app.sessions.loadByRef(ref)!.versions).toHaveLength(1);
   });
 
   it('cancel stops a running edit', async () => {
-    const { app, adapter } = start(fakeEngine({ delayMs: 5000 }));
+    const { app, adapter } = await start(fakeEngine({ delayMs: 5000 }));
     await app.core.handleTurn(turn('remove it', { images: [{ bytes: await pictureFile(64, 48) }], mask: { kind: 'box', box: { x: 1, y: 1, w: 9, h: 9 } } }), recordingReply());
     const session = app.sessions.loadByRef(ref)!;
     while ((await app.queue.activeJobs(session.id)).every((j) => j.state !== 'running')) await new Promise((r) => setTimeout(r, 10));

@@ -60,7 +60,7 @@ describe('vision service on tiny models, in its worker thread', () => {
 
   it('a turn "find the square" then "remove it" masks the square and edits it', async () => {
     const { config } = setup();
-    const app = createApp({ config, log: silentLog, engine: fakeEngine() });
+    const app = await createApp({ config, log: silentLog, engine: fakeEngine() });
     const adapter = recordingAdapter('test');
     app.attach(adapter);
     app.startWorker();
