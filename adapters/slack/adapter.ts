@@ -1,5 +1,5 @@
 import type { AddressInfo, Server } from 'node:net';
-import { App, type AppOptions } from '@slack/bolt';
+import { App, SocketModeReceiver, type AppOptions } from '@slack/bolt';
 import type { ChatAdapter, ConversationRef, Core } from '../../src/contracts.ts';
 import type { Logger } from '../../src/log.ts';
 import { registerActions } from './actions.ts';
@@ -52,9 +52,13 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     // auth.test runs in start(), where a bad token can be reported in words instead of an unhandled rejection.
     deferInitialization: true,
     ...(options.apiUrl ? { clientOptions: { slackApiUrl: options.apiUrl } } : {}),
-    // HTTP: listeners only register their work (see track), so holding the response until they return still
-    // acks at once — and a 200 then means the event was taken in, which keeps shutdown and tests exact.
-    ...(socketMode ? { socketMode: true, appToken: options.appToken } : { signingSecret: options.signingSecret, port: options.listen?.port, processBeforeResponse: true }),
+    // Socket Mode: our own receiver with its own copy of the client options. Bolt's default one shares the App's
+    // object, and the Socket Mode client writes 100 retries into it (for its reconnects), which every Web API
+    // call of ours would then inherit. HTTP: listeners only register their work (see track), so holding the
+    // response until they return still acks at once — and a 200 then means the event was taken in.
+    ...(socketMode
+      ? { receiver: new SocketModeReceiver({ appToken: options.appToken!, logger: boltLogger(log), installerOptions: { clientOptions: options.apiUrl ? { slackApiUrl: options.apiUrl } : {} } }) }
+      : { signingSecret: options.signingSecret, port: options.listen?.port, processBeforeResponse: true }),
   };
   const app = new App(appOptions);
   const replies = new Map<string, SlackReply>();
