@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { isBrushtalkError } from '../src/errors.ts';
 import type { Logger } from '../src/log.ts';
 import { createDurationTracker } from '../src/jobs/eta.ts';
-import type { JobEvent, JobProcessor, JobQueue, JobRecord, JobSpec, QueueLoad, WorkerHandle } from '../src/jobs/queue.ts';
+import type { JobEvent, JobProcessor, JobQueue, JobSpec, QueueLoad, WorkerHandle } from '../src/jobs/queue.ts';
 import { toJobRecord } from './job-records.ts';
 import * as repo from './jobs.ts';
 import type { Db } from './open.ts';

@@ -17,9 +17,8 @@ import type { InpaintEngine } from './engines/engine.ts';
 import type { JobQueue, WorkerHandle } from './jobs/queue.ts';
 import type { Logger } from './log.ts';
 import type { BlobStore, SessionStore } from './store.ts';
-import { checkModel, createDefaultVision, manifestPath, modelChecker } from './vision/models.ts';
-import { loadManifest } from '../weights/manifest.ts';
-import { selectEngine } from './engines/select.ts';
+import { createDefaultVision, modelChecker } from './vision/models.ts';
+import { createDefaultEngine } from './engines/select.ts';
 import { serviceStatus } from './status.ts';
 import { createSessionViews } from './turn/view.ts';
 import type { VisionService } from './vision/service.ts';
@@ -54,11 +53,6 @@ export interface App {
   /** Readiness and Prometheus text for the health server. */
   health: { ready(): Promise<boolean>; metrics(): Promise<string> };
   close(): Promise<void>;
-}
-
-/** The engine this install can run (workers and the embedded service alike). */
-export function createDefaultEngine(config: Config, log: Logger): Promise<InpaintEngine> {
-  return selectEngine(config, log, (id) => checkModel(loadManifest(manifestPath), config.weightsDir, 'inpainting', id, 'brushtalk.json'));
 }
 
 /**

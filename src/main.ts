@@ -106,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
 
 /** `brushtalk worker`: render edits from Redis until SIGTERM, then finish or hand back the current job. */
 async function runWorker(config: Config, log: Logger): Promise<number> {
-  const [{ startStandaloneWorker }, { createDefaultEngine }] = await Promise.all([import('./jobs/standalone-worker.ts'), import('./app.ts')]);
+  const [{ startStandaloneWorker }, { createDefaultEngine }] = await Promise.all([import('./worker.ts'), import('./engines/select.ts')]);
   const worker = startStandaloneWorker({ config, log, engine: await createDefaultEngine(config, log) });
   await worker.ready();
   const health = config.healthPort === null ? null : await startHealthServer(config.healthPort, worker.health, log);

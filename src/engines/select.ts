@@ -1,6 +1,8 @@
 import type { Config } from '../config.ts';
 import { isBrushtalkError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { checkModel, manifestPath } from '../vision/models.ts';
+import { loadManifest } from '../../weights/manifest.ts';
 import { createClassicalEngine } from './classical.ts';
 import type { InpaintEngine } from './engine.ts';
 
@@ -23,4 +25,9 @@ export async function selectEngine(config: Config, log: Logger, checkModel: (id:
     log.info({ model, reason: error.userMessage }, 'engine: classical (BrushNet is not available)');
     return createClassicalEngine();
   }
+}
+
+/** The engine this install can run, judged from the weights folder (workers and the embedded service alike). */
+export function createDefaultEngine(config: Config, log: Logger): Promise<InpaintEngine> {
+  return selectEngine(config, log, (id) => checkModel(loadManifest(manifestPath), config.weightsDir, 'inpainting', id, 'brushtalk.json'));
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { createApp, type App } from '../../src/app.ts';
 import type { IncomingTurn } from '../../src/contracts.ts';
 import type { InpaintEngine } from '../../src/engines/engine.ts';
-import { startStandaloneWorker, type StandaloneWorker } from '../../src/jobs/standalone-worker.ts';
+import { startStandaloneWorker, type StandaloneWorker } from '../../src/worker.ts';
 import { silentLog, tempDataDir, testConfig } from './env.ts';
 import { fakeEngine } from './fake-engine.ts';
 import { pictureFile } from './images.ts';

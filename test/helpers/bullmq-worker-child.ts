@@ -5,7 +5,7 @@
  * connected; SIGTERM stops it gracefully.
  */
 import { loadConfig } from '../../src/config.ts';
-import { startStandaloneWorker } from '../../src/jobs/standalone-worker.ts';
+import { startStandaloneWorker } from '../../src/worker.ts';
 import { silentLog } from './env.ts';
 import { fakeEngine } from './fake-engine.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { randomMask, rng } from '../helpers/random.ts';
+import { randomMask } from '../helpers/random.ts';
 import type { Mask } from '../../src/images/raster.ts';
 import { createMask } from '../../src/images/raster.ts';
 import {

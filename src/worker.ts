@@ -1,12 +1,12 @@
-import type { Config } from '../config.ts';
-import { createRenderProcessor } from '../edit/remote.ts';
-import type { InpaintEngine } from '../engines/engine.ts';
-import { BrushtalkError } from '../errors.ts';
-import { createJobMetrics } from '../health/metrics.ts';
-import type { HealthChecks } from '../health/server.ts';
-import type { Logger } from '../log.ts';
-import { startBullmqWorker } from './bullmq-worker.ts';
-import { createRedisClients } from './redis.ts';
+import type { Config } from './config.ts';
+import { createRenderProcessor } from './edit/remote.ts';
+import type { InpaintEngine } from './engines/engine.ts';
+import { BrushtalkError } from './errors.ts';
+import { createJobMetrics } from './health/metrics.ts';
+import type { HealthChecks } from './health/server.ts';
+import type { Logger } from './log.ts';
+import { startBullmqWorker } from './jobs/bullmq-worker.ts';
+import { createRedisClients } from './jobs/redis.ts';
 
 export interface StandaloneWorker {
   ready(): Promise<void>;
