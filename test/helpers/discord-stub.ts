@@ -21,8 +21,11 @@ export interface RecordedCall {
   body: any;
   files: RecordedFile[];
   auth: string | null;
-  /** What the stub answered (ids of created messages and threads). */
+  /** What the stub answered (ids of created messages and threads), and its HTTP status. */
   response?: any;
+  status?: number;
+  /** When the stub received it (ms since the epoch). */
+  at: number;
 }
 
 export interface DiscordStub {
@@ -37,6 +40,8 @@ export interface DiscordStub {
   messages: Map<string, unknown>;
   /** Called for each REST call before it is answered (tests move clocks here). */
   onCall?: (call: RecordedCall) => void;
+  /** Answer a call differently (a 429, a 500): return the status, body and headers, or undefined for the usual. */
+  override?: (call: RecordedCall) => { status: number; json?: unknown; headers?: Record<string, string> } | undefined;
   /** REST calls only (not the CDN), as "METHOD path". */
   lines(): string[];
   close(): Promise<void>;
@@ -86,7 +91,7 @@ async function readBody(req: http.IncomingMessage): Promise<{ body: any; files: 
   return { body: JSON.parse(raw.toString('utf8')), files: [] };
 }
 
-function answer(call: RecordedCall, stub: DiscordStub & { defaultChannel: string }): { status: number; json?: unknown } {
+function answer(call: RecordedCall, stub: DiscordStub & { defaultChannel: string }): { status: number; json?: unknown; headers?: Record<string, string> } {
   const p = call.path.split('/').filter(Boolean);
   if (p[0] === 'interactions' && p[3] === 'callback') return { status: 204 };
   if (p[0] === 'webhooks' && call.method === 'DELETE') return { status: 204 };
@@ -111,6 +116,7 @@ export async function startDiscordStub(defaultChannel: string): Promise<DiscordS
     cdnHits: [] as string[],
     messages: new Map<string, unknown>(),
     onCall: undefined as ((call: RecordedCall) => void) | undefined,
+    override: undefined as DiscordStub['override'],
     lines: () => stub.calls.map((c) => `${c.method} ${c.path}`),
     close: async () => {},
   };
@@ -126,12 +132,13 @@ export async function startDiscordStub(defaultChannel: string): Promise<DiscordS
         return;
       }
       const { body, files } = await readBody(req);
-      const call: RecordedCall = { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname).replace(/^\/api\/v\d+/, ''), query: url.search, body, files, auth: req.headers.authorization ?? null };
+      const call: RecordedCall = { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname).replace(/^\/api\/v\d+/, ''), query: url.search, body, files, auth: req.headers.authorization ?? null, at: Date.now() };
       stub.calls.push(call);
       stub.onCall?.(call);
-      const { status, json } = answer(call, stub);
+      const { status, json, headers = {} } = stub.override?.(call) ?? answer(call, stub);
       call.response = json;
-      res.writeHead(status, json === undefined ? {} : { 'content-type': 'application/json' });
+      call.status = status;
+      res.writeHead(status, { ...headers, ...(json === undefined ? {} : { 'content-type': 'application/json' }) });
       res.end(json === undefined ? undefined : JSON.stringify(json));
     })().catch((error: unknown) => {
       res.writeHead(500);

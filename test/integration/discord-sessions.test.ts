@@ -48,6 +48,22 @@ async function say(env: DiscordRig, data: Record<string, unknown>) {
   return message;
 }
 
+/** A second reply to the result, whose first POST Discord answers with a 429 (per-route limit, 0.3 s). */
+async function countRateLimited(env: DiscordRig, resultMessage: { id: string }) {
+  let limited = false;
+  env.stub.override = (call) => {
+    if (limited || call.method !== 'POST' || call.path !== `/channels/${channelId}/messages`) return undefined;
+    limited = true;
+    const headers = { 'retry-after': '0.3', 'x-ratelimit-scope': 'user', 'x-ratelimit-bucket': 'b1', 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset-after': '0.3' };
+    return { status: 429, json: { message: 'You are being rate limited.', retry_after: 0.3, global: false }, headers };
+  };
+  const before = env.stub.calls.length;
+  await say(env, { type: 19, content: 'mask grow 4', message_reference: { message_id: resultMessage.id, channel_id: channelId, guild_id: guildId }, referenced_message: resultMessage });
+  await env.settle();
+  env.stub.override = undefined;
+  return env.stub.calls.slice(before).filter((c) => c.path === `/channels/${channelId}/messages`);
+}
+
 describe('discord: continuing a session', () => {
   it('Upload mask: the button opens a File Upload modal; the submitted picture becomes the mask and the edit runs again', async () => {
     const env = await start();
@@ -173,9 +189,16 @@ describe('discord: continuing a session', () => {
     expect(calls[0].body).toMatchObject({ content: expect.stringMatching(/^Mask updated/), message_reference: { message_id: reply.id } });
     expect((await env.app.core.view(ref))!.versions.at(-1)).toMatchObject({ kind: 'mask', note: 'mask grow 8' });
 
+    // Discord's 429 is respected: discord.js waits retry_after and sends the same message again, once.
+    const again = await countRateLimited(env, resultMessage);
+    expect(again.map((c) => c.status)).toEqual([429, 200]);
+    expect(again[1].at - again[0].at).toBeGreaterThanOrEqual(250);
+    expect(again[1].body).toEqual(again[0].body);
+
     // An ordinary message that replies to nobody is not for us.
+    const seen = env.stub.calls.length;
     await say(env, { content: 'nice picture' });
-    expect(env.stub.calls).toHaveLength(before + 1);
+    expect(env.stub.calls).toHaveLength(seen);
   });
 
   it('with MESSAGE_CONTENT, a plain message in a thread the bot started continues that thread\'s session', async () => {
