@@ -13,11 +13,20 @@ Output folder (<out>, to be copied to $WEIGHTS_DIR/<id>/):
                               (+ unet/model.onnx_data when the graph is over protobuf's 2 GB limit)
     vae_decoder/model.onnx    latent_sample float32[B,4,h,w] (already divided by scaling_factor)
                               -> sample float32[B,3,H,W] in about [-1,1]
-    brushtalk.json            scheduler config, sample_size, latent_channels, scaling_factor, checkpoint, base_model
+    brushtalk.json            what src/engines/brushnet/folder.ts reads: format "brushtalk-brushnet/1", sampleSize,
+                              latentChannels, scalingFactor, scheduler {numTrainTimesteps, betaStart, betaEnd,
+                              betaSchedule, spacing, stepsOffset, predictionType}; plus checkpoint, baseModel and
+                              the base model's raw scheduler_config (informational, ignored by the loader)
     .brushtalk-lock.json      sha256 + size of every file, so `npx brushtalk weights verify` can check the copy
 
 brushnet_cond is cat([masked_image_latent * scaling_factor (4), mask (1)], dim=1) where the mask is 1 on kept
-pixels and 0 in the hole, binarised and downsampled to the latent with nearest (see weights/README.md).
+pixels and 0 in the hole, binarised and downsampled to the latent with nearest (see weights/README.md). That is
+how BrushNet's StableDiffusionBrushNetPipeline builds `conditioning_latents`: the white-on-hole mask image is
+normalised to [-1,1], `(mask.sum(1) < 0)` keeps the dark (kept) pixels as 1, F.interpolate's default mode
+(nearest) takes it to the latent size, and it is concatenated after `vae.encode(image).latent_dist.sample() *
+scaling_factor` (the reference samples; brushtalk uses the mean). BrushNetModel.forward then concatenates
+[sample, brushnet_cond] itself (conv_in_condition: 4 + 5 channels) and multiplies all of its residuals by
+conditioning_scale before returning them.
 
 BrushNet's model code is NOT vendored: it is imported from a clone of TencentARC/BrushNet given with
 --brushnet-repo (its `src/` is put first on sys.path, so `import diffusers` is BrushNet's fork of diffusers).
@@ -101,7 +110,8 @@ SD15_TEXT = dict(
 )
 # The full vocabulary stays (real token ids must index it); the width is 32, projected to 768 by the wrapper.
 TINY_TEXT = dict(SD15_TEXT, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, projection_dim=32)
-# diffusers' default SD1.5 scheduler_config (PNDM, as shipped with the base model), used when --base is absent.
+# SD1.5's scheduler/scheduler_config.json as shipped (PNDM), used when --base is absent or has no scheduler folder.
+# It has no timestep_spacing key: see schedule_contract for what that means.
 SD15_SCHEDULER = {
     "_class_name": "PNDMScheduler",
     "beta_start": 0.00085,
@@ -112,10 +122,11 @@ SD15_SCHEDULER = {
     "skip_prk_steps": True,
     "steps_offset": 1,
     "prediction_type": "epsilon",
-    "timestep_spacing": "leading",
     "trained_betas": None,
     "clip_sample": False,
 }
+# brushtalk.json's format tag (src/engines/brushnet/folder.ts refuses a file without exactly this value).
+BRUSHTALK_FORMAT = "brushtalk-brushnet/1"
 
 
 def log(msg: str) -> None:
@@ -142,7 +153,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tokenizer", help="tokenizer folder to use instead of <base>/tokenizer (with --random-init and no --base)")
     p.add_argument("--checkpoint-name", help="name written to brushtalk.json 'checkpoint' (default: the --brushnet folder name)")
-    p.add_argument("--base-name", help="name written to brushtalk.json 'base_model' (default: the --base folder name)")
+    p.add_argument("--base-name", help="name written to brushtalk.json 'baseModel' (default: the --base folder name)")
     p.add_argument("--source-repo", default=DEFAULT_SOURCE_REPO, help="manifest source.repo (the code the export was made with)")
     p.add_argument("--source-revision", default=DEFAULT_SOURCE_REVISION, help="manifest source.revision (commit of --brushnet-repo)")
     p.add_argument("--license", default=None, help="manifest licence text (default: one naming BrushNet's and SD1.5's terms)")
@@ -244,6 +255,28 @@ def load_models(args, diffusers, torch):
     classic_attention(vae, diffusers)
     classic_attention(brushnet, diffusers)  # the SD1.5 branch has no attention; harmless if it ever does
     return unet, vae, brushnet, text_encoder, scheduler
+
+
+def check_pairing(unet, brushnet) -> None:
+    """The branch and the UNet must agree with the graph contract and with each other.
+
+    BrushNetModel.forward concatenates [sample, brushnet_cond] into conv_in_condition (in_channels +
+    conditioning_channels = 4 + 5). The fork's UNet2DConditionModel.forward adds one down residual after conv_in,
+    then pops len(resnets) + (downsamplers is not None) per down block and len(resnets) + (upsamplers is not None)
+    per up block, and silently ignores any residual left over, so a mismatched pair would export without error.
+    """
+    if unet.config.in_channels != 4:
+        sys.exit(f"--base UNet takes {unet.config.in_channels} input channels: BrushNet needs a plain SD1.5 text-to-image UNet (4), not an inpainting one")
+    cond = getattr(brushnet.config, "conditioning_channels", 5)
+    if brushnet.config.in_channels != 4 or cond != 5:
+        sys.exit(f"BrushNet takes in_channels {brushnet.config.in_channels} + conditioning_channels {cond}; the contract's brushnet_cond is 4 latent + 1 mask channels")
+    down = 1 + sum(len(b.resnets) + (b.downsamplers is not None) for b in unet.down_blocks)
+    up = sum(len(b.resnets) + (b.upsamplers is not None) for b in unet.up_blocks)
+    if (len(brushnet.brushnet_down_blocks), len(brushnet.brushnet_up_blocks)) != (down, up):
+        sys.exit(
+            f"BrushNet emits {len(brushnet.brushnet_down_blocks)} down + {len(brushnet.brushnet_up_blocks)} up residuals "
+            f"but the UNet takes {down} + {up}: the checkpoint was not trained for this base architecture"
+        )
 
 
 def read_scheduler_config(base: str):
@@ -605,21 +638,95 @@ def write_tokenizer(args, out: Path) -> bool:
     return True
 
 
-def write_brushtalk_json(args, out: Path, scheduler: dict, vae_config) -> None:
-    scheduler = {k: v for k, v in scheduler.items() if not k.startswith("_") or k == "_class_name"}
+def schedule_contract(config: dict) -> dict:
+    """The base model's diffusers scheduler_config as src/engines/brushnet/scheduler.ts's ScheduleConfig.
+
+    spacing: the reference (BrushNet's examples/brushnet/test_brushnet.py, BrushEdit's app) swaps the base model's
+    scheduler for UniPCMultistepScheduler.from_config(pipe.scheduler.config); from_config drops every key the file
+    did not contain (`_use_default_values`), so a file without timestep_spacing (SD1.5's own, saved by an older diffusers)
+    runs UniPC's default "linspace", and a file that names one runs that one.
+    """
+    def refuse(why: str):
+        sys.exit(f"base scheduler_config: {why}; brushtalk's schedulers cannot reproduce it")
+
+    if config.get("trained_betas") is not None:
+        refuse("it has trained_betas")
+    beta_schedule = config.get("beta_schedule", "linear")
+    if beta_schedule not in ("scaled_linear", "linear"):
+        refuse(f"beta_schedule {beta_schedule!r} is neither 'scaled_linear' nor 'linear'")
+    spacing = config.get("timestep_spacing") or "linspace"
+    if spacing not in ("linspace", "leading", "trailing"):
+        refuse(f"timestep_spacing {spacing!r}")
+    prediction = config.get("prediction_type") or "epsilon"
+    if prediction not in ("epsilon", "v_prediction"):
+        refuse(f"prediction_type {prediction!r}")
+    return {
+        "numTrainTimesteps": int(config.get("num_train_timesteps", 1000)),
+        "betaStart": float(config.get("beta_start", 0.0001)),
+        "betaEnd": float(config.get("beta_end", 0.02)),
+        "betaSchedule": beta_schedule,
+        "spacing": spacing,
+        "stepsOffset": int(config.get("steps_offset", 0)),
+        "predictionType": prediction,
+    }
+
+
+def check_brushtalk_info(info: dict) -> None:
+    """The fields src/engines/brushnet/folder.ts's zod schema requires, checked here so a bad file never ships."""
+    def bad(why: str):
+        sys.exit(f"brushtalk.json would not load in brushtalk: {why}")
+
+    def positive_int(v):
+        return isinstance(v, int) and not isinstance(v, bool) and v > 0
+
+    def positive(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+
+    if info.get("format") != BRUSHTALK_FORMAT:
+        bad(f"format must be {BRUSHTALK_FORMAT!r}")
+    if not positive_int(info.get("sampleSize")):
+        bad("sampleSize must be a positive integer")
+    if info.get("latentChannels") != 4:
+        bad(f"latentChannels must be 4, the VAE has {info.get('latentChannels')}")
+    if not positive(info.get("scalingFactor")):
+        bad("scalingFactor must be a positive number")
+    sch = info.get("scheduler") or {}
+    if not positive_int(sch.get("numTrainTimesteps")):
+        bad("scheduler.numTrainTimesteps must be a positive integer")
+    if not (positive(sch.get("betaStart")) and positive(sch.get("betaEnd"))):
+        bad("scheduler.betaStart/betaEnd must be positive numbers")
+    if sch.get("betaSchedule") not in ("scaled_linear", "linear"):
+        bad("scheduler.betaSchedule")
+    if sch.get("spacing") not in ("linspace", "leading", "trailing"):
+        bad("scheduler.spacing")
+    if not (isinstance(sch.get("stepsOffset"), int) and sch["stepsOffset"] >= 0):
+        bad("scheduler.stepsOffset must be an integer >= 0")
+    if sch.get("predictionType") not in ("epsilon", "v_prediction"):
+        bad("scheduler.predictionType")
+
+
+def brushtalk_info(args, scheduler: dict, vae_config, unet_config) -> dict:
+    """brushtalk.json: the contract fields folder.ts reads (camelCase), then informational ones it ignores."""
     info = {
-        "scheduler": scheduler,
-        "sample_size": 64,
-        "latent_channels": int(getattr(vae_config, "latent_channels", 4)),
-        "scaling_factor": float(getattr(vae_config, "scaling_factor", SCALING_FACTOR_SD15)),
+        "format": BRUSHTALK_FORMAT,
+        "sampleSize": int(getattr(unet_config, "sample_size", 64)),
+        "latentChannels": int(getattr(vae_config, "latent_channels", 4)),
+        "scalingFactor": float(getattr(vae_config, "scaling_factor", SCALING_FACTOR_SD15)),
+        "scheduler": schedule_contract(scheduler),
         "checkpoint": args.checkpoint_name or (Path(args.brushnet).name if args.brushnet else ("random-init-tiny" if args.tiny else "random-init")),
-        "base_model": args.base_name or (Path(args.base).name if args.base else ("random-init-tiny" if args.tiny else "random-init")),
+        "baseModel": args.base_name or (Path(args.base).name if args.base else ("random-init-tiny" if args.tiny else "random-init")),
+        "baseScheduler": {k: v for k, v in scheduler.items() if not k.startswith("_") or k == "_class_name"},
         "dtype": "fp16" if args.fp16 else "fp32",
         "opset": args.opset,
-        "vae_encoder_output": "latent_mean (unscaled; multiply by scaling_factor)",
-        "mask_polarity": "brushnet_cond[:, 4] is 1 on kept pixels, 0 in the hole",
-        "exported_with": {"source_repo": args.source_repo, "source_revision": args.source_revision, "script": "weights/convert/export_brushnet.py"},
+        "vaeEncoderOutput": "latent_mean (unscaled; multiply by scalingFactor)",
+        "maskPolarity": "brushnet_cond[:, 4] is 1 on kept pixels, 0 in the hole",
+        "exportedWith": {"sourceRepo": args.source_repo, "sourceRevision": args.source_revision, "script": "weights/convert/export_brushnet.py"},
     }
+    check_brushtalk_info(info)
+    return info
+
+
+def write_brushtalk_json(out: Path, info: dict) -> None:
     (out / "brushtalk.json").write_text(json.dumps(info, indent=2) + "\n")
 
 
@@ -745,8 +852,12 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
 
     unet, vae, brushnet, text_encoder, scheduler = load_models(args, diffusers, torch)
+    # brushtalk.json is settled before the long export, so a base model brushtalk cannot schedule fails now.
+    info = brushtalk_info(args, scheduler, vae.config, unet.config)
+    log(f"brushtalk.json: scheduler {json.dumps(info['scheduler'])}")
     params = {n: sum(p.numel() for p in m.parameters()) for n, m in [("unet", unet), ("brushnet", brushnet), ("vae", vae), ("text_encoder", text_encoder)]}
     log("parameters: " + ", ".join(f"{k} {v / 1e6:.1f} M" for k, v in params.items()))
+    check_pairing(unet, brushnet)
     n_res = len(brushnet.brushnet_down_blocks) + 1 + len(brushnet.brushnet_up_blocks)
     log(f"BrushNet residuals: {len(brushnet.brushnet_down_blocks)} down + 1 mid + {len(brushnet.brushnet_up_blocks)} up = {n_res}")
 
@@ -771,7 +882,7 @@ def main(argv: list[str] | None = None) -> int:
     notes = [] if args.skip_check else check_graphs(torch, wrappers, out, args, unet, brushnet)
 
     write_tokenizer(args, out)
-    write_brushtalk_json(args, out, scheduler, vae.config)
+    write_brushtalk_json(out, info)
     entry, records = manifest_entry(onnx, args, out)
     for rel, (want_in, want_out) in GRAPHS.items():
         got = next((g for g in entry["graphs"] if g["path"] == rel), None)
