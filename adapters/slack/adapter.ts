@@ -107,6 +107,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
         onTurn,
         replyFor,
         download: (file) => downloadSlackFile(file, { botToken, maxBytes: options.maxBytes }),
+        maxBytes: options.maxBytes,
         parentFiles,
         claim,
         log,

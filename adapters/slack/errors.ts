@@ -2,7 +2,12 @@
  * Errors the Slack transport words itself (the core words everything else). Like Bolt's own errors they carry
  * a stable code for logs and tests; `userMessage` is what the person in the thread reads.
  */
-export type SlackErrorCode = 'slack.file_unreadable' | 'slack.file_too_large' | 'slack.file_download_failed' | 'slack.admin_check_failed';
+export type SlackErrorCode =
+  | 'slack.file_unreadable'
+  | 'slack.file_too_large'
+  | 'slack.file_not_picture'
+  | 'slack.file_download_failed'
+  | 'slack.admin_check_failed';
 
 export class SlackAdapterError extends Error {
   readonly code: SlackErrorCode;

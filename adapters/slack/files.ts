@@ -6,6 +6,8 @@ export interface SlackFile {
   id?: string;
   name?: string | null;
   mimetype?: string;
+  /** Slack's short type (`png`, `jpg`, `pdf`, …). */
+  filetype?: string;
   size?: number;
   url_private?: string;
   url_private_download?: string;
@@ -27,6 +29,25 @@ function looksLikeHtml(contentType: string | null, head: Uint8Array): boolean {
 
 function tooLarge(name: string, bytes: number, maxBytes: number): SlackAdapterError {
   return new SlackAdapterError('slack.file_too_large', `"${name}" is ${megabytes(bytes)}; the limit is ${megabytes(maxBytes)}. Send a smaller picture.`);
+}
+
+const pictureTypes = /^image\/(png|jpe?g|webp)$/i;
+const pictureNames = /\.(png|jpe?g|webp)$/i;
+
+/**
+ * What can be refused from Slack's description of a file alone, before any download: not a PNG, JPEG or WebP
+ * picture, or bigger than we accept. The decoder checks the bytes again; this is the early word.
+ */
+export function checkSlackPicture(file: SlackFile, maxBytes: number): SlackAdapterError | null {
+  const name = file.name ?? file.id ?? 'the file';
+  const mimetype = file.mimetype?.split(';')[0].trim();
+  const picture = mimetype ? pictureTypes.test(mimetype) : pictureNames.test(`.${file.filetype ?? ''}`) || pictureNames.test(name);
+  if (!picture) {
+    const kind = mimetype ? ` (${mimetype})` : '';
+    return new SlackAdapterError('slack.file_not_picture', `"${name}" is not a picture${kind}. Attach a PNG, JPEG or WebP image.`);
+  }
+  if (file.size !== undefined && file.size > maxBytes) return tooLarge(name, file.size, maxBytes);
+  return null;
 }
 
 /**

@@ -12,6 +12,8 @@ export interface TurnDeps {
   onTurn(turn: IncomingTurn, reply: ReplyChannel): Promise<void>;
   replyFor(place: SlackPlace): SlackReply;
   download(file: SlackFile): Promise<ImageInput>;
+  /** Largest file taken from Slack (checked on its declared size before downloading, and while reading). */
+  maxBytes: number;
   /** The files on a thread's parent message (one conversations.replies call), or [] when Slack won't say. */
   parentFiles(place: SlackPlace): Promise<SlackFile[]>;
   /** False when this message was already taken in by this process (a redelivery): skip even the download. */

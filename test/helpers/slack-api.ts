@@ -15,6 +15,7 @@ interface StoredFile {
   bytes: Uint8Array;
   /** Serve Slack's sign-in page even with the token, as Slack does for an app without files:read. */
   html?: boolean;
+  mimetype: string;
 }
 
 /** What users.info says about someone: a regular member unless listed (or a Web API error code, e.g. missing_scope). */
@@ -124,7 +125,7 @@ export async function startSlackStub(options: SlackStubOptions) {
         const file = files.get(name);
         if (!file) res.writeHead(404).end();
         else if (!authorized || file.html) res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(loginPage);
-        else res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.from(file.bytes));
+        else res.writeHead(200, { 'content-type': file.mimetype }).end(Buffer.from(file.bytes));
       } else {
         res.writeHead(404).end();
       }
@@ -140,9 +141,10 @@ export async function startSlackStub(options: SlackStubOptions) {
     uploads,
     downloads,
     /** Serve a file at a url_private address; returns the Slack file object an event would carry. */
-    addFile(name: string, bytes: Uint8Array, opts: { html?: boolean; declaredSize?: number } = {}) {
-      files.set(name, { bytes, html: opts.html });
-      return { id: `F_${name}`, name, mimetype: 'image/png', size: opts.declaredSize ?? bytes.byteLength, url_private: `${base}/files/${encodeURIComponent(name)}` };
+    addFile(name: string, bytes: Uint8Array, opts: { html?: boolean; declaredSize?: number; mimetype?: string } = {}) {
+      const mimetype = opts.mimetype ?? 'image/png';
+      files.set(name, { bytes, html: opts.html, mimetype });
+      return { id: `F_${name}`, name, mimetype, size: opts.declaredSize ?? bytes.byteLength, url_private: `${base}/files/${encodeURIComponent(name)}` };
     },
     /** The parent message conversations.replies returns for a thread. */
     setParent(channel: string, ts: string, message: Record<string, unknown>) {

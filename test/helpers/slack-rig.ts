@@ -17,7 +17,7 @@ export const botToken = 'xoxb-test-token';
 export const signingSecret = 'signing-secret-for-tests';
 export const parentTs = '1700000000.000100';
 export const ref: ConversationRef = { platform: 'slack', scope: 'T1', channelId: 'C1', threadId: parentTs };
-export const resultButtons = ['reroll', 'grow', 'shrink', 'invert', 'undo', 'caption', 'accept'];
+export const resultButtons = ['reroll', 'grow', 'shrink', 'invert', 'undo', 'caption', 'mask', 'accept'];
 const scene = { square: [{ box: { x: 10, y: 10, w: 16, h: 12 }, score: 0.9 }] };
 
 export interface SlackWorld {
