@@ -106,6 +106,22 @@ export function buttonPress(fields: { user: string; actionTs: string; actionId: 
 
 export const form = { contentType: 'application/x-www-form-urlencoded' };
 
+/**
+ * A mention edited to its result: the view, the result version, the message carrying its buttons, each button's
+ * id, and a press of one of them as Slack posts it (`action` defaults to Re-roll).
+ */
+export async function editedResult(world: SlackWorld) {
+  await world.send(await mention(world));
+  await world.settle();
+  const view = (await world.app.core.view(ref))!;
+  const result = view.versions.at(-1)!;
+  const buttons = world.stub.calls.find((c) => c.method === 'chat.postMessage' && c.args.blocks)!;
+  const idOf = (action: string) => `v1:${action}:${view.sessionId}:${result.id}`;
+  const press = (user: string, actionTs: string, actionId = idOf('reroll')) =>
+    buttonPress({ user, actionTs, actionId, resultId: result.id, messageText: String(buttons.args.text) });
+  return { view, result, buttons, idOf, press };
+}
+
 export const methods = (calls: SlackCall[]) => calls.map((c) => c.method);
 
 /** The Web API calls of one edit from a mention, in order (HTTP and Socket Mode alike). */

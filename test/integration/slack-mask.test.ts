@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeMask, defaultDecodeLimits, encodeMaskPng } from '../../src/images/codec.ts';
 import { createMask } from '../../src/images/raster.ts';
 import { interactionBody, type SlackCall } from '../helpers/slack-api.ts';
-import { actionIds, botToken, buttonPress, expectResultDelivered, form, mention, methods, parentTs, ref, startSlackWorld, type SlackWorld } from '../helpers/slack-rig.ts';
+import { actionIds, botToken, editedResult, expectResultDelivered, form, methods, parentTs, ref, startSlackWorld, type SlackWorld } from '../helpers/slack-rig.ts';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -18,18 +18,14 @@ interface ModalView {
 
 /** A mention, its edit, and the "Upload mask" button's id under the result. */
 async function editedSession(world: SlackWorld) {
-  await world.send(await mention(world));
-  await world.settle();
-  const view = (await world.app.core.view(ref))!;
-  const result = view.versions.at(-1)!;
-  const buttons = world.stub.calls.find((c) => c.method === 'chat.postMessage' && c.args.blocks)!;
-  return { view, result, buttons, maskId: `v1:mask:${view.sessionId}:${result.id}` };
+  const edited = await editedResult(world);
+  return { ...edited, maskId: edited.idOf('mask') };
 }
 
 /** Presses "Upload mask" and returns the modal views.open was given. */
 async function openMaskModal(world: SlackWorld, session: Awaited<ReturnType<typeof editedSession>>, user = 'U1'): Promise<{ calls: SlackCall[]; modal: ModalView }> {
   const before = world.stub.calls.length;
-  const press = buttonPress({ user, actionTs: '1700000702.000001', actionId: session.maskId, resultId: session.result.id, messageText: String(session.buttons.args.text) });
+  const press = session.press(user, '1700000702.000001', session.maskId);
   expect((await world.send(press, form)).status).toBe(200);
   await world.settle();
   const calls = world.stub.since(before);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConversationRef } from '../../src/contracts.ts';
 import { slashCommandBody } from '../helpers/slack-api.ts';
-import { botToken, buttonPress, expectResultDelivered, form, mention, ref, startSlackWorld, type SlackWorld } from '../helpers/slack-rig.ts';
+import { botToken, editedResult, expectResultDelivered, form, mention, ref, startSlackWorld, type SlackWorld } from '../helpers/slack-rig.ts';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -85,13 +85,7 @@ describe('/brushtalk', { timeout: 30_000 }, () => {
 
   it('buttons: a member is refused in words and nothing is stored; an admin opens the buttons to everyone, and a stranger’s press then works', async () => {
     const world = await startSlackWorld(cleanups, { stub: { users } });
-    await world.send(await mention(world));
-    await world.settle();
-    const view = (await world.app.core.view(ref))!;
-    const result = view.versions.at(-1)!;
-    const buttons = world.stub.calls.find((c) => c.method === 'chat.postMessage' && c.args.blocks)!;
-    const reroll = `v1:reroll:${view.sessionId}:${result.id}`;
-    const press = (user: string, actionTs: string) => buttonPress({ user, actionTs, actionId: reroll, resultId: result.id, messageText: String(buttons.args.text) });
+    const { view, result, press } = await editedResult(world);
 
     // Showing the rule asks Slack nothing.
     const shown = await slash(world, 'U2', 'buttons');

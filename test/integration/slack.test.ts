@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ConversationRef } from '../../src/contracts.ts';
 import { pictureFile } from '../helpers/images.ts';
 import { eventEnvelope, interactionBody } from '../helpers/slack-api.ts';
-import { botToken, buttonPress, expectResultDelivered, form, mention, editCallMethods, methods, parentTs, ref, startSlackWorld } from '../helpers/slack-rig.ts';
+import { botToken, editCallMethods, editedResult, expectResultDelivered, form, mention, methods, parentTs, ref, startSlackWorld } from '../helpers/slack-rig.ts';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -103,13 +103,7 @@ describe('the Slack adapter behind Bolt’s HTTP receiver', { timeout: 30_000 },
 
   it('the owner’s Re-roll re-runs the edit; another person’s press gets an ephemeral hint and no job', async () => {
     const world = await start();
-    await world.send(await mention(world));
-    await world.settle();
-    const view = (await world.app.core.view(ref))!;
-    const result = view.versions.at(-1)!;
-    const buttons = world.stub.calls.find((c) => c.method === 'chat.postMessage' && c.args.blocks)!;
-    const reroll = `v1:reroll:${view.sessionId}:${result.id}`;
-    const press = (user: string, actionTs: string, actionId = reroll) => buttonPress({ user, actionTs, actionId, resultId: result.id, messageText: String(buttons.args.text) });
+    const { view, press } = await editedResult(world);
 
     let before = { calls: world.stub.calls.length, jobs: world.jobs() };
     expect((await world.send(press('U2', '1700000700.000001'), form)).status).toBe(200);
