@@ -4,7 +4,9 @@ import {
   type ChatInputCommandInteraction,
   type MessageContextMenuCommandInteraction,
   type ModalSubmitInteraction,
+  type RepliableInteraction,
 } from 'discord.js';
+import type { MaskInput, TurnAction } from '../../src/contracts.ts';
 import { isBrushtalkError } from '../../src/errors.ts';
 import { editImageMenuName } from './commands.ts';
 import { privateError } from './conversation.ts';
@@ -31,6 +33,27 @@ function paramTexts(interaction: ChatInputCommandInteraction, names: readonly st
   return texts;
 }
 
+/**
+ * Defer (the 3 s deadline) while a download we already started finishes; a worded download failure is told to
+ * the user privately and gives null. The outcome is settled first, so a failure during the defer is not unhandled.
+ */
+async function deferWhileDownloading(interaction: RepliableInteraction, picture: Promise<Uint8Array>, isPrivate: boolean): Promise<Uint8Array | null> {
+  const settled = picture.then((bytes) => ({ bytes }), (error: unknown) => ({ error }));
+  await interaction.deferReply(isPrivate ? ephemeral : {});
+  const outcome = await settled;
+  if ('bytes' in outcome) return outcome.bytes;
+  if (!isBrushtalkError(outcome.error)) throw outcome.error;
+  await privateError(interaction, outcome.error.userMessage, isPrivate);
+  return null;
+}
+
+/** A press on a result (a button, or a modal it opened), already deferred privately: one turn for the core. */
+async function pressTurn(ctx: HandlerContext, interaction: RepliableInteraction, receivedAt: number, action: TurnAction, mask?: MaskInput): Promise<void> {
+  const ref = refOf(interaction);
+  const reply = ctx.conversations.interactionReply(ref, interaction, receivedAt, true);
+  await ctx.onTurn({ ref, messageId: interaction.id, userId: interaction.user.id, text: '', images: [], action, ...(mask ? { mask } : {}), othersMayAct: !ctx.ownerOnly }, reply);
+}
+
 /** Start an edit from a picture we are downloading: defer, wait for the bytes, maybe open a thread, then the turns. */
 async function editFromPicture(
   ctx: HandlerContext,
@@ -40,21 +63,15 @@ async function editFromPicture(
   name: string,
   texts: string[],
 ): Promise<void> {
-  // Settle the download's outcome now, so a failure while we defer is not an unhandled rejection.
-  const settled = picture.then((bytes) => ({ bytes }), (error: unknown) => ({ error }));
-  await interaction.deferReply();
-  const outcome = await settled;
-  if ('error' in outcome) {
-    if (!isBrushtalkError(outcome.error)) throw outcome.error;
-    return privateError(interaction, outcome.error.userMessage, false);
-  }
+  const bytes = await deferWhileDownloading(interaction, picture, false);
+  if (!bytes) return;
   let ref = refOf(interaction);
   if (ctx.threadPerSession && !ref.threadId && ref.scope !== 'dm') {
     const starter = await interaction.editReply({ content: 'Starting a thread for this edit…' });
     const title = texts.at(-1)!.replace(/\s+/g, ' ').slice(0, 90) || 'image edit';
     ref = { ...ref, threadId: await ctx.startThread(ref.channelId, starter.id, title) };
   }
-  await runTurns(ctx, interaction, ref, receivedAt, texts, { ephemeral: false, images: [{ bytes: outcome.bytes, name }] });
+  await runTurns(ctx, interaction, ref, receivedAt, texts, { ephemeral: false, images: [{ bytes, name }] });
 }
 
 export const editCommand = {
@@ -160,24 +177,15 @@ async function refetchPicture(ctx: HandlerContext, channelId: string, messageId:
 }
 
 /** The "Upload mask" modal, submitted: the file is checked, downloaded at once, and handed to the core as the mask. */
-async function uploadedMask(interaction: ModalSubmitInteraction, ctx: HandlerContext, receivedAt: number, button: NonNullable<ReturnType<typeof parseButtonId>>): Promise<void> {
+async function uploadedMask(interaction: ModalSubmitInteraction, ctx: HandlerContext, receivedAt: number, button: TurnAction): Promise<void> {
   const file = interaction.fields.getUploadedFiles(maskUploadField)?.first();
   const refused = file ? checkAttachment(file, ctx.maxInputBytes) : null;
   if (!file || refused) {
     await interaction.reply({ content: refused?.userMessage ?? 'Attach one picture as the mask.', ...ephemeral });
     return;
   }
-  const picture = downloadAttachment(file, ctx.maxInputBytes).then((bytes) => ({ bytes }), (error: unknown) => ({ error }));
-  await interaction.deferReply(ephemeral);
-  const outcome = await picture;
-  if ('error' in outcome) {
-    if (!isBrushtalkError(outcome.error)) throw outcome.error;
-    return privateError(interaction, outcome.error.userMessage, true);
-  }
-  const ref = refOf(interaction);
-  const reply = ctx.conversations.interactionReply(ref, interaction, receivedAt, true);
-  const mask = { kind: 'image' as const, bytes: outcome.bytes };
-  await ctx.onTurn({ ref, messageId: interaction.id, userId: interaction.user.id, text: '', images: [], mask, action: button, othersMayAct: !ctx.ownerOnly }, reply);
+  const bytes = await deferWhileDownloading(interaction, downloadAttachment(file, ctx.maxInputBytes), true);
+  if (bytes) await pressTurn(ctx, interaction, receivedAt, button, { kind: 'image', bytes });
 }
 
 export const modalSubmit = {
@@ -187,9 +195,7 @@ export const modalSubmit = {
     if (button?.action === 'mask') return uploadedMask(interaction, ctx, receivedAt, button);
     if (button?.action === 'caption') {
       await interaction.deferReply(ephemeral);
-      const value = interaction.fields.getTextInputValue('caption');
-      const reply = ctx.conversations.interactionReply(refOf(interaction), interaction, receivedAt, true);
-      await ctx.onTurn({ ref: refOf(interaction), messageId: interaction.id, userId: interaction.user.id, text: '', images: [], action: { ...button, value }, othersMayAct: !ctx.ownerOnly }, reply);
+      await pressTurn(ctx, interaction, receivedAt, { ...button, value: interaction.fields.getTextInputValue('caption') });
       return;
     }
     const target = parseEditModalId(interaction.customId);
@@ -228,8 +234,6 @@ export const resultButton = {
       return;
     }
     await interaction.deferReply(ephemeral);
-    const ref = refOf(interaction);
-    const reply = ctx.conversations.interactionReply(ref, interaction, receivedAt, true);
-    await ctx.onTurn({ ref, messageId: interaction.id, userId: interaction.user.id, text: '', images: [], action: parsed, othersMayAct: !ctx.ownerOnly }, reply);
+    await pressTurn(ctx, interaction, receivedAt, parsed);
   },
 } satisfies Handler<ButtonInteraction>;

@@ -46,10 +46,10 @@ export async function runDefaults(
   return said.join(' ');
 }
 
-export function runButtonsSetting(command: Extract<Command, { type: 'buttons' }>, turn: IncomingTurn, settings: SettingsStore | undefined, fallback: boolean): string {
+export function runButtonsSetting(command: Extract<Command, { type: 'buttons' }>, turn: IncomingTurn, settings: SettingsStore | undefined): string {
   const store = requireStore(settings);
   const { platform, scope } = turn.ref;
-  const current = store.othersMayAct(platform, scope) ?? fallback;
+  const current = othersMayAct(turn, store);
   const words = (everyone: boolean) => (everyone ? 'anyone here may press result buttons' : 'only whoever brought a picture may press its result buttons');
   if (command.everyone === 'show') return `Here ${words(current)}. Admins of this server or workspace change it with \`buttons everyone\` or \`buttons owner\`.`;
   if (!turn.scopeAdmin) throw new BrushtalkError('session.not_owner', 'Only admins of this server or workspace can change who may press the buttons.');

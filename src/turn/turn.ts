@@ -55,7 +55,7 @@ async function runCommand(ops: SessionOps, command: Command, turn: IncomingTurn,
     case 'defaults':
       return runDefaults(command, turn, ops, settings);
     case 'buttons':
-      return runButtonsSetting(command, turn, settings, turn.othersMayAct ?? false);
+      return runButtonsSetting(command, turn, settings);
     case 'help':
       return helpText;
     case 'history':

@@ -1,26 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createJobRecords } from '../../db/job-records.ts';
 import { openDatabase } from '../../db/open.ts';
 import { createBullmqJobQueue } from '../../src/jobs/bullmq-queue.ts';
 import { createRedisClients } from '../../src/jobs/redis.ts';
 import { silentLog, tempDataDir } from '../helpers/env.ts';
-import { randomQueueName, redisAvailable, startRedis, warnIfNoRedis, type RunningRedis } from '../helpers/redis.ts';
+import { randomQueueName, redisAvailable } from '../helpers/redis.ts';
+import { useRedis } from '../helpers/use-redis.ts';
 
-warnIfNoRedis('the BullMQ cancel race test (test/integration/bullmq-cancel.test.ts)');
-
-let redis: RunningRedis | undefined;
-beforeAll(async () => {
-  if (redisAvailable) redis = await startRedis();
-}, 30_000);
-afterAll(() => redis?.stop());
+const redis = useRedis('the BullMQ cancel race test (test/integration/bullmq-cancel.test.ts)');
 
 describe.skipIf(!redisAvailable)('BullMQ: a cancel racing the hand-off to Redis', () => {
   it('a job cancelled while its payload is being prepared does not stay in Redis', async () => {
     const temp = tempDataDir();
     const database = openDatabase(path.join(temp.dir, 'brushtalk.sqlite'));
-    const clients = createRedisClients(redis!.url, silentLog);
+    const clients = createRedisClients(redis.url(), silentLog);
     const records = createJobRecords(database.db, 3);
     // The turn wakes dispatch without waiting for it, so a quick "cancel" can land while the payload is built.
     let preparing!: () => void;

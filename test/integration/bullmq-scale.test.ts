@@ -1,18 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bullmqRig, editTurn, until } from '../helpers/bullmq-setup.ts';
-import { randomQueueName, redisAvailable, startRedis, warnIfNoRedis, type RunningRedis } from '../helpers/redis.ts';
+import { randomQueueName, redisAvailable } from '../helpers/redis.ts';
+import { useRedis } from '../helpers/use-redis.ts';
 
-warnIfNoRedis('the BullMQ scale-out test (test/integration/bullmq-scale.test.ts)');
-
-let redis: RunningRedis | undefined;
-beforeAll(async () => {
-  if (redisAvailable) redis = await startRedis();
-}, 30_000);
-afterAll(() => redis?.stop());
+const redis = useRedis('the BullMQ scale-out test (test/integration/bullmq-scale.test.ts)');
 
 describe.skipIf(!redisAvailable)('two bots and two worker processes on one Redis', () => {
   it('handle 200 concurrent edits with no lost and no duplicate results', async () => {
-    const rig = bullmqRig(redis!.url, randomQueueName());
+    const rig = bullmqRig(redis.url(), randomQueueName());
     try {
       const dir = rig.dataDir();
       // Two bot processes' worth of connections and state, sharing one SQLite file; two worker processes.

@@ -1,23 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { BrushtalkError } from '../../src/errors.ts';
 import { bullmqRig, conversation, editTurn, until } from '../helpers/bullmq-setup.ts';
 import { silentLog, testConfig } from '../helpers/env.ts';
 import { fakeEngine } from '../helpers/fake-engine.ts';
-import { randomQueueName, redisAvailable, startRedis, warnIfNoRedis, type RunningRedis } from '../helpers/redis.ts';
+import { randomQueueName, redisAvailable } from '../helpers/redis.ts';
+import { useRedis } from '../helpers/use-redis.ts';
 import { recordingAdapter, recordingReply } from '../helpers/reply.ts';
 
-warnIfNoRedis('the BullMQ queue tests (test/integration/bullmq.test.ts)');
-
-let redis: RunningRedis | undefined;
+const redis = useRedis('the BullMQ queue tests (test/integration/bullmq.test.ts)');
 let rig: ReturnType<typeof bullmqRig>;
-beforeAll(async () => {
-  if (redisAvailable) redis = await startRedis();
-}, 30_000);
-afterAll(() => redis?.stop());
 afterEach(() => rig?.cleanup(), 30_000);
-const newRig = () => (rig = bullmqRig(redis!.url, randomQueueName()));
+const newRig = () => (rig = bullmqRig(redis.url(), randomQueueName()));
 
 type Row = { id: string; state: string; attempts: number; error: string | null };
 const jobsOf = (app: { database: { sqlite: import('better-sqlite3').Database } }) => app.database.sqlite.prepare('SELECT id, state, attempts, error FROM jobs').all() as Row[];
