@@ -135,7 +135,8 @@ export interface SessionView {
 }
 
 export interface ServiceStatus {
-  engine: { name: string; generative: boolean; hint: string | null };
+  /** generative: it can add, change and restyle; deterministic: the same picture for every seed. */
+  engine: { name: string; generative: boolean; deterministic: boolean; hint: string | null };
   detector: { model: string; installed: boolean; hint: string | null };
   segmenter: { model: string; installed: boolean; hint: string | null };
   llm: { configured: boolean; model: string | null; hint: string | null };

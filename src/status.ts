@@ -1,5 +1,6 @@
 import type { Config } from './config.ts';
 import type { ServiceStatus } from './contracts.ts';
+import type { EngineFacts } from './engines/engine.ts';
 import { isBrushtalkError } from './errors.ts';
 
 /**
@@ -8,7 +9,7 @@ import { isBrushtalkError } from './errors.ts';
  */
 export function serviceStatus(
   config: Config,
-  engine: { name: string; generative: boolean },
+  engine: EngineFacts,
   checkModel: (kind: 'detector' | 'segmenter') => void,
 ): ServiceStatus {
   const model = (kind: 'detector' | 'segmenter') => {
@@ -23,7 +24,11 @@ export function serviceStatus(
     engine: {
       name: engine.name,
       generative: engine.generative,
-      hint: engine.generative ? null : 'Removals work now. For generative edits (add, replace, restyle), export BrushNet weights: see weights/convert/README.md.',
+      deterministic: engine.deterministic,
+      hint: engine.generative
+        ? null
+        : 'Removals work now. For generative edits (add, replace, restyle), export BrushNet weights: see weights/convert/README.md.' +
+          (engine.deterministic ? ' This engine gives the same picture for every seed, so re-rolls are off.' : ''),
     },
     detector: model('detector'),
     segmenter: model('segmenter'),

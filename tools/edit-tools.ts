@@ -10,6 +10,8 @@ export const classifyEdit = tool(
       const { ops, instructor } = contextOf(runtime);
       const head = ops.session.versions.find((v) => v.id === ops.session.headId);
       const r = await instructor.classify(instruction, head?.caption ?? null);
+      // An edit the engine cannot do is refused now, before any mask is made for it.
+      ops.checkEdit(instruction, r.type);
       const parts = [`${r.type} (confidence ${r.confidence.toFixed(2)})`];
       if (r.object) parts.push(`object "${r.object}"`);
       if (r.targetCaption) parts.push(`target caption "${r.targetCaption}"`);
@@ -17,7 +19,8 @@ export const classifyEdit = tool(
     }),
   {
     name: 'classify_edit',
-    description: "Classify an edit instruction as addition, removal, local, global or background (BrushEdit's categories), with the object and a target caption.",
+    description:
+      "Classify an edit instruction as addition, removal, local, global or background (BrushEdit's categories), with the object and a target caption. Answers with an error when this server's engine cannot do that kind of edit: tell the user, do not try.",
     schema: z.object({ instruction: z.string().min(1).max(500) }),
   },
 );

@@ -38,7 +38,8 @@ function editingAgent(model: BaseChatModel, instructor: Instructor, options: { v
           })
         : new HumanMessage(text);
       const context: ToolContext = { ops, instructor };
-      const result = await agent.invoke({ messages: [new SystemMessage(systemPrompt(summarize(ops.session))), human] }, { context, recursionLimit: 24 });
+      const prompt = systemPrompt(summarize(ops.session), ops.engine);
+      const result = await agent.invoke({ messages: [new SystemMessage(prompt), human] }, { context, recursionLimit: 24 });
       return lastWords(result.messages as BaseMessage[]);
     },
   };
@@ -57,7 +58,7 @@ export interface InterpreterOptions {
 export function createInterpreter(options: InterpreterOptions): Interpreter {
   const offline = editingAgent(new OfflineInstructorModel({}), offlineInstructor, { vision: false });
   const primary = options.llm ? editingAgent(options.llm.model, options.llm.instructor, { vision: options.llm.vision }) : null;
-  return async (ops, text, log) => {
+  const interpret: Interpreter = async (ops, text, log) => {
     if (!primary) return offline.run(ops, text);
     const restore = ops.checkpoint();
     try {
@@ -67,5 +68,13 @@ export function createInterpreter(options: InterpreterOptions): Interpreter {
       restore();
       return `(The language model is unavailable right now, so I used the built-in instructor.)\n${await offline.run(ops, text)}`;
     }
+  };
+  return async (ops, text, log) => {
+    const before = ops.checkpoint();
+    const queued = ops.jobs.length;
+    const answer = await interpret(ops, text, log);
+    // An edit the engine cannot do leaves nothing behind: masks and captions made on the way to it go too.
+    if (ops.refused && ops.jobs.length === queued) before();
+    return answer;
   };
 }

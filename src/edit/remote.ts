@@ -26,7 +26,7 @@ export function createRenderProcessor(deps: RenderDeps): JobProcessor {
   return async (context) => {
     const { spec, image, mask } = context.job.payload as { spec: EditJobSpec; image: string; mask: string };
     const rendered = await renderEdit(deps, { spec, image: Buffer.from(image, 'base64'), mask: Buffer.from(mask, 'base64') }, context.signal, context.progress);
-    return { result: toWire(rendered.result), overlay: toWire(rendered.overlay), compare: toWire(rendered.compare), metrics: rendered.metrics, engine: rendered.engine, generative: rendered.generative };
+    return { result: toWire(rendered.result), overlay: toWire(rendered.overlay), compare: toWire(rendered.compare), metrics: rendered.metrics, engine: rendered.engine, generative: rendered.generative, deterministic: rendered.deterministic };
   };
 }
 
@@ -34,8 +34,9 @@ export function createRenderProcessor(deps: RenderDeps): JobProcessor {
 export function remoteEditSettler(deps: { sessions: SessionStore; blobs: BlobStore; log: Logger; clock?: Clock }) {
   return async (record: JobRecord, returned: Record<string, unknown>): Promise<Record<string, unknown>> => {
     if (record.kind !== 'inpaint') return returned;
-    const wire = returned as { result: WirePng; overlay: WirePng; compare: WirePng; metrics: RenderedEdit['metrics']; engine: string; generative: boolean };
-    const rendered: RenderedEdit = { ...wire, result: fromWire(wire.result), overlay: fromWire(wire.overlay), compare: fromWire(wire.compare) };
+    const wire = returned as { result: WirePng; overlay: WirePng; compare: WirePng; metrics: RenderedEdit['metrics']; engine: string; generative: boolean; deterministic?: boolean };
+    // A worker from before engines said whether they are deterministic: assume the seed matters.
+    const rendered: RenderedEdit = { ...wire, deterministic: wire.deterministic === true, result: fromWire(wire.result), overlay: fromWire(wire.overlay), compare: fromWire(wire.compare) };
     return applyRenderedEdit({ ...deps, log: deps.log.child({ ref: record.ref, jobId: record.id }) }, record.id, record.payload as unknown as EditJobSpec, rendered);
   };
 }

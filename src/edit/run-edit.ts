@@ -20,6 +20,8 @@ export interface EditResult extends Record<string, unknown> {
   compareId: string;
   engine: string;
   generative: boolean;
+  /** The engine gives the same picture for every seed (absent on results stored before it was recorded). */
+  deterministic?: boolean;
   metrics: Record<string, number | string | null>;
 }
 
@@ -38,6 +40,7 @@ export interface RenderedEdit {
   metrics: Record<string, number | string | null>;
   engine: string;
   generative: boolean;
+  deterministic: boolean;
 }
 
 export interface RenderInput {
@@ -96,8 +99,10 @@ export async function renderEdit(
       result: { png: await encodePng(output), width: output.width, height: output.height },
       overlay: { png: await encodePng(maskOverlay(image, hole)), width: image.width, height: image.height },
       compare: { png: await encodePng(strip), width: strip.width, height: strip.height },
-      engine: deps.engine.name,
+      // An engine may name what it actually ran (the classical engine: which fill), for the reply and history.
+      engine: typeof generated.info.engine === 'string' ? generated.info.engine : deps.engine.name,
       generative: deps.engine.generative,
+      deterministic: deps.engine.deterministic,
       metrics: {
         mse: measured.mse,
         psnr: Number.isFinite(measured.psnr) ? measured.psnr : null,
@@ -144,7 +149,7 @@ export async function applyRenderedEdit(
       if (next !== session) deps.sessions.save(next);
       const version = next.versions.find((v) => v.jobId === jobId)!;
       deps.log.info({ jobId, version: version.number, ...metrics }, 'edit applied');
-      return { versionId: version.id, versionNumber: version.number, imageId, overlayId, compareId, engine, generative: rendered.generative, metrics };
+      return { versionId: version.id, versionNumber: version.number, imageId, overlayId, compareId, engine, generative: rendered.generative, deterministic: rendered.deterministic, metrics };
     } catch (error) {
       // Another writer (a turn, or a second bot applying the same result) saved first: look again.
       if (!isBrushtalkError(error) || error.code !== 'session.conflict' || attempt >= 8) throw error;

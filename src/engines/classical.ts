@@ -1,10 +1,11 @@
 /**
- * The classical fallback engine (design §3.4): Telea fast-marching fill, used when no BrushNet weights are
- * installed. It fills from the surroundings only, so it reports generative: false.
+ * The classical fallback engine (design §3.4), used when no BrushNet weights are installed: per part of the
+ * hole, OpenCV's Telea for thin strokes and an exemplar (PatchMatch) fill for wide regions (fill-plan.ts).
+ * It fills from the surroundings only, so it reports generative: false, and it is deterministic.
  *
  * Every inpaint() runs in a worker thread: the fill is synchronous and takes tens to hundreds of ms, which
  * must not stall the event loop that serves chat platforms. Cancelling terminates that thread mid-loop.
- * Booting a worker costs ≈ 0.3 s (tsx compiling the worker), more than a 512² fill, so one finished worker
+ * Booting a worker costs ≈ 1 s (tsx compiling the worker, OpenCV's WebAssembly), so one finished worker
  * is kept, unref'd, for the next job; a cancelled or crashed one is never reused.
  */
 import type { Worker } from 'node:worker_threads';
@@ -13,22 +14,26 @@ import { sameSize } from '../images/raster.ts';
 import type { SizePolicy } from '../images/size.ts';
 import { spawnTsWorker } from '../workers/ts-worker.ts';
 import type { ClassicalJob, ClassicalWorkerMessage } from './classical-worker.ts';
+import type { FillMethod } from './fill-plan.ts';
 import type { InpaintEngine, InpaintRequest, InpaintResult, ProgressListener } from './engine.ts';
 
 export interface ClassicalEngineOptions {
-  /** Telea neighbourhood radius in pixels. Default 5. */
-  radius?: number;
+  /** 'auto' (default) chooses per part of the hole; the others force one fill everywhere (benchmarks, tests). */
+  method?: FillMethod;
 }
 
+/** How each fill is named in replies and in the version's engine label. */
+const methodNames: Record<string, string> = { exemplar: 'exemplar fill', telea: 'Telea', 'exemplar+telea': 'exemplar fill + Telea' };
+
 function spawnWorker(): Worker {
-  return spawnTsWorker(new URL('./classical-worker.ts', import.meta.url), 'classical-telea');
+  return spawnTsWorker(new URL('./classical-worker.ts', import.meta.url), 'classical-fill');
 }
 
 export const classicalSizePolicy: SizePolicy = { minShort: 1, maxShort: 1536, maxLong: 2048, multiple: 1 };
 
 export function createClassicalEngine(options: ClassicalEngineOptions = {}): InpaintEngine {
-  const radius = options.radius ?? 5;
-  if (!Number.isFinite(radius) || radius < 1) throw new RangeError(`classical engine radius must be >= 1, got ${radius}`);
+  const method = options.method ?? 'auto';
+  if (!['auto', 'telea', 'exemplar'].includes(method)) throw new RangeError(`classical engine method must be auto, telea or exemplar, got ${method}`);
   /** Stops each job in flight (resolving once its thread is gone); close() calls them all. */
   const running = new Set<() => Promise<unknown>>();
   let spare: Worker | undefined;
@@ -57,8 +62,9 @@ export function createClassicalEngine(options: ClassicalEngineOptions = {}): Inp
   };
 
   return {
-    name: 'classical-telea',
+    name: 'classical',
     generative: false,
+    deterministic: true,
     // A fill needs no model size: work at the picture's own resolution (sharper than a round trip through
     // 512 px), only scaling down very large pictures to keep a fill around a second.
     sizePolicy: classicalSizePolicy,
@@ -69,7 +75,7 @@ export function createClassicalEngine(options: ClassicalEngineOptions = {}): Inp
       if (!sameSize(image, hole)) {
         return Promise.reject(new BrushtalkError('mask.bad_size', `The mask is ${hole.width}×${hole.height} but the picture is ${image.width}×${image.height}.`));
       }
-      return runJob(takeWorker(), request, radius, signal, onProgress, running, keepWorker);
+      return runJob(takeWorker(), request, method, signal, onProgress, running, keepWorker);
     },
     async close() {
       closed = true;
@@ -89,7 +95,7 @@ function cancelled(): BrushtalkError {
 function runJob(
   worker: Worker,
   request: InpaintRequest,
-  radius: number,
+  method: FillMethod,
   signal: AbortSignal,
   onProgress: ProgressListener,
   running: Set<() => Promise<unknown>>,
@@ -105,7 +111,7 @@ function runJob(
     const job: ClassicalJob = {
       image: { width: image.width, height: image.height, data: imageData },
       hole: { width: hole.width, height: hole.height, data: holeData },
-      radius,
+      method,
     };
     let settled = false;
     let reported = 0;
@@ -144,7 +150,15 @@ function runJob(
       if (message.type === 'progress') report(message.fraction);
       else if (message.type === 'done') {
         report(1);
-        const info = { engine: 'classical-telea', radius, fill_ms: Math.round(message.ms), total_ms: Math.round(performance.now() - started) };
+        const info = {
+          engine: `classical (${methodNames[message.method] ?? message.method})`,
+          method: message.method,
+          telea_parts: message.teleaParts,
+          exemplar_parts: message.exemplarParts,
+          fill_ms: Math.round(message.ms),
+          load_ms: Math.round(message.loadMs),
+          total_ms: Math.round(performance.now() - started),
+        };
         settle(true, () => resolve({ image: message.image, info }));
       } else {
         // The algorithm itself refused (bad input): the same request would fail again.

@@ -28,8 +28,13 @@ export interface InpaintEngine {
   readonly name: string;
   /** False for engines that can only fill from surroundings (they cannot add a hat). */
   readonly generative: boolean;
+  /** True when the same picture, mask and settings always give the same result: the seed (and samples) change nothing. */
+  readonly deterministic: boolean;
   /** The size the engine works at (the picture is scaled to it and back; aspect ratio kept). */
   readonly sizePolicy: SizePolicy;
   inpaint(request: InpaintRequest, signal: AbortSignal, onProgress: ProgressListener): Promise<InpaintResult>;
   close(): Promise<void>;
 }
+
+/** What the turn and the status panel need to know about the engine: its name and what it can do. */
+export type EngineFacts = Pick<InpaintEngine, 'name' | 'generative' | 'deterministic'>;

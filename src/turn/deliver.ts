@@ -6,6 +6,8 @@ import type { BlobStore, SessionStore } from '../store.ts';
 
 /** The buttons under every result (redo only makes sense after an undo, so it is not offered here). */
 const resultActions: readonly ButtonAction[] = ['reroll', 'grow', 'shrink', 'invert', 'undo', 'caption', 'accept'];
+/** An engine that gives the same picture for every seed gets no re-roll button (pressing an old one says why). */
+const deterministicActions = resultActions.filter((action) => action !== 'reroll');
 
 export interface DeliveryDeps {
   queue: JobQueue;
@@ -46,7 +48,7 @@ export function startResultDelivery(deps: DeliveryDeps): ResultDelivery {
         const result = job.result as EditResult;
         const caption = `v${result.versionNumber} · ${result.engine} · ${formatMetrics(result.metrics)}`;
         const v = `v${result.versionNumber}`;
-        await reply.image(await deps.blobs.get(result.imageId), { caption, fileName: `${v}.png`, role: 'result', sessionId: job.conversationId, versionId: result.versionId, actions: resultActions });
+        await reply.image(await deps.blobs.get(result.imageId), { caption, fileName: `${v}.png`, role: 'result', sessionId: job.conversationId, versionId: result.versionId, actions: result.deterministic ? deterministicActions : resultActions });
         await reply.image(await deps.blobs.get(result.overlayId), { caption: `${v} mask`, fileName: `${v}-mask.png`, role: 'mask' });
         await reply.image(await deps.blobs.get(result.compareId), { caption: `${v} before/after`, fileName: `${v}-compare.png`, role: 'compare' });
         return;

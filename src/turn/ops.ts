@@ -10,6 +10,8 @@ import type { EditParams } from '../session/params.ts';
 import * as S from '../session/session.ts';
 import type { BlobStore } from '../store.ts';
 import type { VisionService } from '../vision/service.ts';
+import type { EngineFacts } from '../engines/engine.ts';
+import { checkEditType, checkFillCoverage, checkReroll, isCapabilityRefusal, judgedType, usefulParams } from './capabilities.ts';
 import type { MaskOp } from './commands.ts';
 import { findObject, reselect, type FoundObject } from './find.ts';
 import { describeVersion, formatHistory } from './history.ts';
@@ -20,7 +22,7 @@ export interface OpsDeps {
   queue: JobQueue;
   limits: DecodeLimits;
   vision?: VisionService;
-  engine: { name: string; generative: boolean };
+  engine: EngineFacts;
   clock: S.Clock;
   /** Who is asking: edits carry it for the per-user cap and fair ordering; a new picture records it as its author. */
   userId?: string;
@@ -41,6 +43,12 @@ export interface SessionOps {
   readonly jobs: readonly JobSpec[];
   /** True when undo/redo/checkout ran: the turn then keeps the stacks exactly as they are. */
   readonly navigated: boolean;
+  /** What the engine can do (the agent tells the model; the refusals below use it). */
+  readonly engine: EngineFacts;
+  /** True once something was refused because the engine cannot do it (see capabilities.ts). */
+  readonly refused: boolean;
+  /** Throws the worded refusal when the engine cannot do an edit of this type (before any mask is made for it), judged as runEdit will. */
+  checkEdit(instruction: string, editType: S.EditType | null): void;
   /** Remember the state now; the returned function puts it back (an agent that failed half-way). */
   checkpoint(): () => void;
   /** The current picture as stored (PNG), for a model that can see. */
@@ -66,6 +74,7 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
   let session = loaded;
   const jobs: JobSpec[] = [];
   let navigated = false;
+  let refused = false;
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(work: () => Promise<T> | T): Promise<T> => {
     const result = chain.then(work);
@@ -73,6 +82,15 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
     return result;
   };
   const head = () => S.requireHead(session);
+  /** Runs a capability check, remembering a refusal so the interpreter can drop what was made for it. */
+  const honest = <T>(check: () => T): T => {
+    try {
+      return check();
+    } catch (error) {
+      if (isCapabilityRefusal(error)) refused = true;
+      throw error;
+    }
+  };
   const now = () => describeVersion(head());
 
   async function storeMask(mask: Mask): Promise<{ id: string; coverage: number }> {
@@ -119,12 +137,20 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
     get navigated() {
       return navigated;
     },
+    engine: deps.engine,
+    get refused() {
+      return refused;
+    },
+    checkEdit(instruction, editType) {
+      honest(() => checkEditType(deps.engine, instruction, judgedType(instruction, editType, S.headVersion(session))));
+    },
     checkpoint() {
-      const saved = { session, jobCount: jobs.length, navigated };
+      const saved = { session, jobCount: jobs.length, navigated, refused };
       return () => {
         session = saved.session;
         jobs.length = saved.jobCount;
         navigated = saved.navigated;
+        refused = saved.refused;
       };
     },
     async headPicture() {
@@ -197,18 +223,23 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
       }),
     setParams: (update) =>
       serial(() => {
-        session = S.setParams(session, update, deps.clock);
-        return `Set ${head().note}.`;
+        const useful = honest(() => usefulParams(deps.engine, update));
+        session = S.setParams(session, useful.update, deps.clock);
+        return [`Set ${head().note}.`, useful.said].filter(Boolean).join(' ');
       }),
     reseed: () =>
       serial(() => {
+        honest(() => checkReroll(deps.engine));
         session = S.setParams(session, { seed: randomInt(0, 2 ** 32 - 1) }, deps.clock);
         return `New ${head().note}.`;
       }),
     runEdit: (instruction, editType = null) =>
       serial(async () => {
-        const spec = S.planEdit(session, instruction, editType ?? head().editType);
         const source = head();
+        // Nothing is queued for an edit this engine cannot do: a fill-only engine would return grey or smears.
+        honest(() => checkEditType(deps.engine, instruction, judgedType(instruction, editType, source)));
+        const spec = S.planEdit(session, instruction, editType ?? source.editType);
+        honest(() => checkFillCoverage(deps.engine, source.maskCoverage));
         spec.completesSource = source.kind !== 'source' && !loaded.versions.some((v) => v.id === source.id);
         const userId = deps.userId ?? null;
         const load = await deps.queue.load({ userId, conversationId: session.id });

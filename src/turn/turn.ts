@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingTurn, ReplyChannel } from '../contracts.ts';
 import { BrushtalkError, isBrushtalkError, userFacingMessage } from '../errors.ts';
+import type { EngineFacts } from '../engines/engine.ts';
 import type { DecodeLimits } from '../images/codec.ts';
 import type { JobQueue, JobSpec } from '../jobs/queue.ts';
 import { newRef, type Logger } from '../log.ts';
@@ -26,8 +27,8 @@ export interface TurnDeps {
   limits: DecodeLimits;
   /** Open-vocabulary detection and segmentation; absent where no vision service runs. */
   vision?: VisionService;
-  /** Name and kind of the engine that will run edits, for honest replies. */
-  engine: { name: string; generative: boolean };
+  /** Name and capabilities of the engine that will run edits, for honest replies. */
+  engine: EngineFacts;
   interpret?: Interpreter;
   clock?: S.Clock;
   /** Edits a user / a conversation may have waiting or running at once. */
@@ -50,6 +51,14 @@ export function conversationKey(ref: IncomingTurn['ref']): string {
   return [ref.platform, ref.scope, ref.channelId, ref.threadId ?? ''].join('/');
 }
 
+/** A setting the engine ignores ("seed 42", "samples 3") is an answer, not a failure: the turn's picture is kept. */
+function answered(work: Promise<string>): Promise<string> {
+  return work.catch((error: unknown) => {
+    if (isBrushtalkError(error) && error.code === 'engine.deterministic') return error.userMessage;
+    throw error;
+  });
+}
+
 async function runCommand(ops: SessionOps, command: Command, turn: IncomingTurn, settings: SettingsStore | undefined): Promise<string> {
   switch (command.type) {
     case 'defaults':
@@ -69,9 +78,9 @@ async function runCommand(ops: SessionOps, command: Command, turn: IncomingTurn,
     case 'caption':
       return ops.setCaption(command.text);
     case 'params':
-      return ops.setParams(command.update);
+      return answered(ops.setParams(command.update));
     case 'reseed':
-      return ops.reseed();
+      return answered(ops.reseed());
     case 'cancel':
       return ops.cancel();
     case 'mask':

@@ -1,5 +1,6 @@
 /**
- * `npm run bench [turn|masks|engine|queue|detect|brushnet|brushnet-split|startup] [--real]`: speed tables for the skeleton's hot paths. Timings are
+ * `npm run bench [turn|masks|engine|queue|detect|brushnet|brushnet-split|startup|fill] [--real] [--quick]`: speed tables for
+ * the skeleton's hot paths, and (fill) hole-fill quality on real photos next to OpenCV. Timings are
  * wall-clock on this machine; compare runs on the same machine only.
  */
 import { randomUUID } from 'node:crypto';
@@ -16,7 +17,8 @@ import { createApp } from '../../src/app.ts';
 import type { IncomingTurn } from '../../src/contracts.ts';
 import { createClassicalEngine } from '../../src/engines/classical.ts';
 import type { InpaintEngine } from '../../src/engines/engine.ts';
-import { inpaintTelea } from '../../src/engines/telea.ts';
+import { fillHole } from '../../src/engines/fill-plan.ts';
+import { loadOpenCvTelea } from '../../src/engines/opencv.ts';
 import { blendImages } from '../../src/images/blend.ts';
 import { ellipseMask, growMask, invertMask, moveMask, shrinkMask, unionMask, boxMask } from '../../src/images/mask-ops.ts';
 import { backgroundMetrics } from '../../src/images/metrics.ts';
@@ -34,10 +36,12 @@ import { recordingAdapter, recordingReply } from '../helpers/reply.ts';
 import { ms, percentile, printTable, sample, time } from './stats.ts';
 import { benchBrushnetSplit } from './brushnet-split.ts';
 import { benchStartup } from './startup.ts';
+import { benchFill } from './fill.ts';
 
 const noopEngine: InpaintEngine = {
   name: 'no-op',
   generative: false,
+  deterministic: true,
   sizePolicy: defaultSizePolicy,
   async inpaint(request) {
     return { image: request.image, info: {} };
@@ -115,11 +119,12 @@ async function benchEngine(): Promise<void> {
   const hole = ellipseMask(512, 512, { x: 256 - radius, y: 256 - radius, w: 2 * radius, h: 2 * radius });
   const request = { image, hole, caption: '', seed: 0, steps: 1, guidance: 0, strength: 1 };
   const engine = createClassicalEngine();
-  const direct = await sample(() => inpaintTelea(image, hole), 10);
+  const telea = await loadOpenCvTelea();
+  const direct = await sample(() => fillHole(image, hole, telea), 10);
   const worker = await sample(() => engine.inpaint(request, new AbortController().signal, () => {}), 10);
   await engine.close();
   printTable('Classical engine, 512² with a 15 % hole (ms)', ['path', 'p50', 'p99'], [
-    ['inpaintTelea on the main thread', ms(percentile(direct, 50)), ms(percentile(direct, 99))],
+    ['fillHole on the main thread', ms(percentile(direct, 50)), ms(percentile(direct, 99))],
     ['engine.inpaint (worker thread, kept warm)', ms(percentile(worker, 50)), ms(percentile(worker, 99))],
   ]);
 }
@@ -290,7 +295,7 @@ async function benchBrushnet(): Promise<void> {
   );
 }
 
-const suites: Record<string, () => Promise<void>> = { turn: benchTurns, masks: benchMasks, engine: benchEngine, queue: benchQueue, detect: benchDetect, brushnet: benchBrushnet, 'brushnet-split': benchBrushnetSplit, startup: benchStartup };
+const suites: Record<string, () => Promise<void>> = { turn: benchTurns, masks: benchMasks, engine: benchEngine, queue: benchQueue, detect: benchDetect, brushnet: benchBrushnet, 'brushnet-split': benchBrushnetSplit, startup: benchStartup, fill: benchFill };
 const chosen = process.argv.slice(2).filter((name) => name in suites);
 console.log(`brushtalk benchmarks · node ${process.version} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`);
 for (const name of chosen.length ? chosen : Object.keys(suites)) await suites[name]();

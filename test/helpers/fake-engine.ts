@@ -3,15 +3,26 @@ import type { InpaintEngine } from '../../src/engines/engine.ts';
 import { BrushtalkError } from '../../src/errors.ts';
 import { defaultSizePolicy } from '../../src/images/size.ts';
 
+export interface FakeEngineOptions {
+  delayMs?: number;
+  colour?: [number, number, number];
+  failWith?: BrushtalkError;
+  /** Claim to generate (add, change, restyle) like BrushNet; default false: a fill-only engine. */
+  generative?: boolean;
+  /** Claim the same picture for every seed like the classical engine; default false: re-rolls run. */
+  deterministic?: boolean;
+}
+
 /**
  * An engine we own, for turn and queue tests: paints the hole one flat colour, after an optional delay
- * that honours cancellation, and can be told to fail.
+ * that honours cancellation, and can be told to fail. What it claims to be able to do is the test's choice.
  */
-export function fakeEngine(options: { delayMs?: number; colour?: [number, number, number]; failWith?: BrushtalkError } = {}): InpaintEngine & { calls: number } {
+export function fakeEngine(options: FakeEngineOptions = {}): InpaintEngine & { calls: number } {
   const colour = options.colour ?? [255, 0, 255];
   const engine = {
     name: 'fake-fill',
-    generative: false,
+    generative: options.generative ?? false,
+    deterministic: options.deterministic ?? false,
     sizePolicy: defaultSizePolicy,
     calls: 0,
     async inpaint(request: Parameters<InpaintEngine['inpaint']>[0], signal: AbortSignal, onProgress: (f: number) => void) {

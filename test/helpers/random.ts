@@ -17,14 +17,5 @@ export function randomMask(w: number, h: number, density: number, seed: number):
   return m;
 }
 
-/** mulberry32: a better-mixed seeded PRNG, for fixtures that want well-spread values. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a better-mixed seeded PRNG, for fixtures that want well-spread values (the fills use it too). */
+export { mulberry32 } from '../../src/engines/seeded.ts';

@@ -24,10 +24,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function start(interpret?: Interpreter, env: Record<string, string> = {}) {
+async function start(interpret?: Interpreter, env: Record<string, string> = {}, engine = fakeEngine()) {
   const temp = tempDataDir();
   const config = testConfig(temp.dir, env);
-  const app = await createApp({ config, log: silentLog, engine: fakeEngine(), vision: fakeVision(scene).service, interpret });
+  const app = await createApp({ config, log: silentLog, engine, vision: fakeVision(scene).service, interpret });
   app.attach(recordingAdapter('test'));
   app.startWorker();
   cleanups.push(temp.cleanup, () => app.close());
@@ -54,7 +54,8 @@ function rows(app: App) {
 
 describe('the editing agent', () => {
   it('offline: "remove the bird", "make the mask bigger", "now make the car red", "undo" in one session', async () => {
-    const app = await start();
+    // Making the car red needs an engine that generates (a fill-only engine refuses it: see turn.test.ts).
+    const app = await start(undefined, {}, fakeEngine({ generative: true }));
     await say(app, '', [{ bytes: await pictureFile(96, 48) }]);
     const removed = await say(app, 'remove the bird');
     expect(removed.texts[0]).toMatch(/Found 1 × "bird"[\s\S]*Editing with fake-fill/);
@@ -118,6 +119,24 @@ describe('the editing agent', () => {
     const { versions, jobs } = rows(app);
     expect(versions.map((v) => v.note)).toEqual(['new picture', 'find bird', 'remove the bird']); // no trace of the failed "car" step
     expect(jobs).toHaveLength(1);
+  });
+
+  it('a model that builds a mask for an edit the engine cannot do is refused at run_edit, and what it made is taken back', async () => {
+    const model = fakeModel()
+      .respondWithTools([{ name: 'find_object', args: { object: 'car' } }])
+      .respondWithTools([{ name: 'set_caption', args: { caption: 'a red car on a road' } }])
+      .respondWithTools([{ name: 'run_edit', args: { instruction: 'make the car red' } }])
+      .respond(new AIMessage('This server cannot recolour the car; it can remove it.'));
+    const app = await start(createInterpreter({ log: silentLog, llm: { model, instructor: offlineInstructor, vision: false } }));
+    await say(app, '', [{ bytes: await pictureFile(96, 48) }]);
+    expect((await say(app, 'make the car red')).texts).toEqual(['This server cannot recolour the car; it can remove it.']);
+    const refusal = String(model.calls[3].messages.at(-1)!.content);
+    expect(refusal).toMatch(/^Error: I can't do "make the car red" here: the fake engine only fills a marked area/);
+    // The model was told up front what the engine can do.
+    expect(String(model.calls[0].messages[0].content)).toMatch(/The engine \(fake-fill\) only fills a marked area from its surroundings/);
+    const { versions, jobs } = rows(app);
+    expect(versions.map((v) => v.kind)).toEqual(['source']); // the car's mask and caption went with the refusal
+    expect(jobs).toEqual([]);
   });
 
   it('answers empty or nonsense words with what it can do, and a missing object with a way out — no job either way', async () => {

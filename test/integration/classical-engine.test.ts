@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClassicalEngine } from '../../src/engines/classical.ts';
 import type { InpaintEngine, InpaintRequest } from '../../src/engines/engine.ts';
-import { inpaintTelea } from '../../src/engines/telea.ts';
+import { fillHole } from '../../src/engines/fill-plan.ts';
+import { loadOpenCvTelea } from '../../src/engines/opencv.ts';
 import { isBrushtalkError } from '../../src/errors.ts';
 import type { Mask, RgbImage } from '../../src/images/raster.ts';
 
@@ -38,14 +39,15 @@ afterEach(async () => {
 });
 
 describe('classical engine (real worker thread)', () => {
-  it('describes itself as the non-generative Telea engine', () => {
+  it('describes itself as the non-generative, deterministic classical engine', () => {
     engine = createClassicalEngine();
-    expect(engine.name).toBe('classical-telea');
+    expect(engine.name).toBe('classical');
     expect(engine.generative).toBe(false);
+    expect(engine.deterministic).toBe(true);
   });
 
-  it('returns exactly what inpaintTelea computes, with monotonic progress ending at 1', async () => {
-    engine = createClassicalEngine({ radius: 4 });
+  it('returns exactly what the fill plan computes on this thread, with monotonic progress ending at 1', async () => {
+    engine = createClassicalEngine();
     const req = request(160, 60);
     const imageBefore = Uint8Array.from(req.image.data);
     const holeBefore = Uint8Array.from(req.hole.data);
@@ -54,8 +56,10 @@ describe('classical engine (real worker thread)', () => {
 
     expect(result.image.width).toBe(160);
     expect(result.image.height).toBe(160);
-    expect(Buffer.from(result.image.data).equals(Buffer.from(inpaintTelea(req.image, req.hole, { radius: 4 }).data))).toBe(true);
-    expect(result.info).toMatchObject({ engine: 'classical-telea', radius: 4 });
+    const expected = fillHole(req.image, req.hole, await loadOpenCvTelea());
+    expect(Buffer.from(result.image.data).equals(Buffer.from(expected.image.data))).toBe(true);
+    // A 60 px square is a wide hole: the exemplar fill, and the reply says so.
+    expect(result.info).toMatchObject({ engine: 'classical (exemplar fill)', method: 'exemplar', exemplar_parts: 1, telea_parts: 0 });
     // The caller's arrays were copied before transfer: still attached and unchanged.
     expect(req.image.data).toEqual(imageBefore);
     expect(req.hole.data).toEqual(holeBefore);
@@ -104,8 +108,9 @@ describe('classical engine (real worker thread)', () => {
     const live = new AbortController().signal;
     const first = await engine.inpaint(a, live, () => {});
     const second = await engine.inpaint(b, live, () => {});
-    expect(first.image.data).toEqual(inpaintTelea(a.image, a.hole).data);
-    expect(second.image.data).toEqual(inpaintTelea(b.image, b.hole).data);
+    const telea = await loadOpenCvTelea();
+    expect(first.image.data).toEqual(fillHole(a.image, a.hole, telea).image.data);
+    expect(second.image.data).toEqual(fillHole(b.image, b.hole, telea).image.data);
 
     const controller = new AbortController();
     const doomed = engine.inpaint(slow, controller.signal, () => controller.abort());

@@ -59,6 +59,6 @@ describe('crash recovery', () => {
     expect(job()).toMatchObject({ state: 'done', attempts: 2 });
     expect(second.elapsed()).toBeLessThan(30_000);
     const versions = db.prepare("SELECT number, kind, engine FROM versions WHERE kind = 'result'").all();
-    expect(versions).toEqual([{ number: 2, kind: 'result', engine: 'classical-telea' }]);
+    expect(versions).toEqual([{ number: 2, kind: 'result', engine: 'classical (exemplar fill)' }]);
   }, 60_000);
 });

@@ -162,3 +162,99 @@ describe('the turn', () => {
     expect(app.sessions.loadByRef(ref)!.versions).toHaveLength(1);
   });
 });
+
+describe('honest engines (issue 12)', () => {
+  const box = { kind: 'box', box: { x: 30, y: 20, w: 24, h: 16 } } as const;
+  const jobCount = (app: App) => (app.database.sqlite.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n;
+  const versionCount = (app: App) => app.sessions.loadByRef(ref)!.versions.length;
+  const words = (reply: Awaited<ReturnType<typeof say>>) => [...reply.texts, ...reply.errors].join('\n');
+
+  it('a fill-only engine answers restyles, new backgrounds, additions and changes in words, queuing nothing', async () => {
+    const { app } = await start(fakeEngine({ generative: false }));
+    await say(app, '', { images: [{ bytes: await pictureFile(96, 64) }] });
+    const refusals = {
+      'make it winter': /restyle the whole picture/,
+      'make it look like a painting': /restyle the whole picture/,
+      'put her on a beach': /paint a new background/,
+      'add a hat': /draw something that is not in the picture/,
+      'make the car red': /change how something looks/,
+      'turn the cat into a dog': /change how something looks/,
+    };
+    for (const [instruction, why] of Object.entries(refusals)) {
+      const reply = await say(app, instruction);
+      expect(reply.errors).toEqual([]);
+      expect(reply.texts.join('\n')).toMatch(why);
+      expect(reply.texts.join('\n')).toMatch(/It can remove things .* fill an area you paint from its surroundings\..*weights\/convert\/README\.md/);
+    }
+    expect((await say(app, 'make it winter')).texts).toEqual([
+      'I can\'t do "make it winter" here: the fake engine only fills a marked area from the pixels around it, so it cannot restyle the whole picture (seasons, weather, painting styles). ' +
+        'It can remove things ("remove the cup") or fill an area you paint from its surroundings. Adding, changing, restyling and new backgrounds need BrushNet: weights/convert/README.md says how to get its weights.',
+    ]);
+    // With the user's own mask too: a painted area is filled, never turned into a hat.
+    await say(app, 'mask box 30,20,24,16');
+    expect(words(await say(app, 'add a hat'))).toMatch(/can't do "add a hat"/);
+    expect(words(await say(app, 'make it winter'))).toMatch(/can't do "make it winter"/);
+    expect(jobCount(app)).toBe(0);
+    expect(versionCount(app)).toBe(2); // the picture and the mask: nothing was made for the refused edits
+    expect(app.sessions.loadByRef(ref)!.versions.map((v) => v.kind)).toEqual(['source', 'mask']);
+
+    // A removal still runs on the same engine, and so does a vague description of the area the user marked.
+    const removal = await say(app, 'remove the cup');
+    expect(removal.texts.join('\n')).toMatch(/Editing with fake-fill/);
+    expect(jobCount(app)).toBe(1);
+    expect(app.sessions.loadByRef(ref)!.versions.map((v) => v.kind)).toEqual(['source', 'mask', 'result']);
+    await say(app, 'mask box 30,20,24,16');
+    expect(words(await say(app, 'an empty wooden table'))).toMatch(/Editing with fake-fill/);
+    expect(jobCount(app)).toBe(2);
+  });
+
+  it('a fill-only engine refuses a mask over 98% of the picture: nothing is left to fill from', async () => {
+    const { app } = await start();
+    await say(app, '', { images: [{ bytes: await pictureFile(96, 64) }] });
+    await say(app, 'mask all');
+    const reply = await say(app, 'remove the cup');
+    expect(words(reply)).toMatch(/^The mask covers 100% of the picture\. The fake engine fills a marked area from the pixels around it, and with 98% or more marked there is nothing left to fill from\./);
+    expect(jobCount(app)).toBe(0);
+    expect(versionCount(app)).toBe(2);
+    await say(app, 'mask box 2,2,92,60'); // 96 % of the picture: there is still a ring to fill from
+    expect((await say(app, 'remove the cup')).texts.join('\n')).toMatch(/Editing with fake-fill/);
+    expect(jobCount(app)).toBe(1);
+  });
+
+  it('a deterministic engine answers re-rolls and samples in words and adds no identical versions', async () => {
+    const { app, adapter } = await start(fakeEngine({ deterministic: true }));
+    await say(app, 'remove the square', { images: [{ bytes: await pictureFile(96, 64) }], mask: box });
+    const result = adapter.reply.images.find((i) => i.details.role === 'result')!.details;
+    expect(result.actions).toEqual(['grow', 'shrink', 'invert', 'undo', 'caption', 'accept']); // no re-roll button
+    const same = /^The fake engine gives the same picture for every seed, so another seed would only repeat this result\. For a different result change the mask/;
+    for (const text of ['another seed', 'try again', 'seed']) {
+      const reply = await say(app, text);
+      expect(reply.errors).toEqual([]);
+      expect(reply.texts.join('\n')).toMatch(same);
+    }
+    expect((await say(app, 'seed 42')).texts).toEqual(['The fake engine gives the same picture for every seed, so the seed stays as it is.']);
+    expect((await say(app, 'samples 3')).texts).toEqual(['The fake engine gives the same picture every time, so 3 samples would be 3 identical copies; it makes one.']);
+    expect(words(await say(app, 'give me 2 samples'))).toMatch(/2 samples would be 2 identical copies/);
+    // An old message's re-roll button says the same.
+    const pressed = await say(app, '', { action: { action: 'reroll', sessionId: result.sessionId!, versionId: result.versionId! } });
+    expect(pressed.errors[0]).toMatch(same);
+    expect(jobCount(app)).toBe(1);
+    expect(app.sessions.loadByRef(ref)!.versions.map((v) => v.kind)).toEqual(['source', 'result']);
+    expect(app.core.status().engine).toMatchObject({ generative: false, deterministic: true, hint: expect.stringMatching(/same picture for every seed/) });
+    // Discord's /edit sends its options as `seed 42` with the picture: the picture is kept, the seed is explained.
+    const withPicture = await say(app, 'seed 42', { images: [{ bytes: await pictureFile(64, 48) }] });
+    expect(withPicture.texts).toEqual([expect.stringMatching(/^Got the picture \(64×48, png\)[\s\S]*\nThe fake engine gives the same picture for every seed, so the seed stays as it is\.$/)]);
+    expect(versionCount(app)).toBe(3);
+  });
+
+  it('an engine that generates runs the same requests: restyle, addition, re-roll', async () => {
+    const { app } = await start(fakeEngine({ generative: true }));
+    await say(app, 'mask box 30,20,24,16', { images: [{ bytes: await pictureFile(96, 64) }] });
+    expect((await say(app, 'make it winter')).texts.join('\n')).toMatch(/Editing with fake-fill/);
+    expect((await say(app, 'another seed')).texts.join('\n')).toMatch(/New seed \d+\.[\s\S]*Editing with fake-fill/);
+    expect((await say(app, 'add a hat')).texts.join('\n')).toMatch(/Editing with fake-fill/);
+    expect(jobCount(app)).toBe(3);
+    expect(app.sessions.loadByRef(ref)!.versions.filter((v) => v.kind === 'result')).toHaveLength(3);
+    expect(app.core.status().engine).toMatchObject({ generative: true, deterministic: false, hint: null });
+  });
+});

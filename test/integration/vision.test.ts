@@ -115,7 +115,11 @@ describe('brushtalk detect (command line)', () => {
     const first = await run(temp.dir, data, 'edit', 'photo.png', 'remove the bird', ...session);
     expect(first.stdout).toMatch(/Found \d+ × "bird"[\s\S]*result: /);
     expect((await run(temp.dir, data, 'edit', 'make the mask bigger', ...session)).stdout).toMatch(/Mask updated[\s\S]*result: .*v\d+\.png/);
-    expect((await run(temp.dir, data, 'edit', 'now make the car red', ...session)).stdout).toMatch(/Found \d+ × "car"[\s\S]*result: /);
+    // The classical engine cannot recolour: it says so in words and nothing is made; a removal of the car runs.
+    const red = await run(temp.dir, data, 'edit', 'now make the car red', ...session);
+    expect(red.stdout).toMatch(/I can't do "now make the car red" here: the classical engine only fills a marked area/);
+    expect(red.stdout).not.toMatch(/result: /);
+    expect((await run(temp.dir, data, 'edit', 'now remove the car', ...session)).stdout).toMatch(/Found \d+ × "car"[\s\S]*result: /);
     expect((await run(temp.dir, data, 'undo', ...session)).stdout).toMatch(/Undone\. Now at v5 result: remove the bird/);
     const history = (await run(temp.dir, data, 'history', ...session)).stdout.trimEnd().split('\n');
     expect(history.map((line) => /v\d+ (\w+)/.exec(line)?.[1])).toEqual(['source', 'mask', 'result', 'mask', 'result', 'mask', 'caption', 'result']);

@@ -101,9 +101,12 @@ function render(): void {
   }
   el.overlay.disabled = !current?.previewId;
   renderStrip(el.strip, view?.versions ?? [], view?.headId ?? null, (id) => pictureUrl(session, id), (n) => void turn({ text: `version ${n}` }, `version ${n}`));
+  // An engine that gives the same picture for every seed has nothing to re-roll.
+  const sameEverySeed = state.status.engine.deterministic;
   for (const button of el.actions.querySelectorAll('button')) {
     const action = button.dataset.action;
-    button.disabled = busy || !current || (action === 'undo' && !view?.canUndo) || (action === 'redo' && !view?.canRedo);
+    button.disabled = busy || !current || (action === 'undo' && !view?.canUndo) || (action === 'redo' && !view?.canRedo) || (action === 'reroll' && sameEverySeed);
+    if (action === 'reroll') button.title = sameEverySeed ? `${state.status.engine.name} gives the same picture for every seed` : '';
   }
   el.send.disabled = busy;
   const active = view?.active ?? [];

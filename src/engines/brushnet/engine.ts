@@ -203,6 +203,7 @@ export function createBrushNetEngine(options: BrushNetEngineOptions): InpaintEng
   return {
     name: 'brushnet',
     generative: true,
+    deterministic: false,
     sizePolicy: defaultSizePolicy,
     inpaint(request, signal, onProgress) {
       if (closed) return Promise.reject(shuttingDown());
