@@ -6,7 +6,8 @@
  */
 import type { Mask, RgbImage } from '../images/raster.ts';
 import { inpaintExemplar } from './exemplar.ts';
-import { distanceToKept, holeParts, partsMask, type HolePart } from './hole-parts.ts';
+import { limitChroma, ringChromaLimit } from './colour-guard.ts';
+import { holeParts, partsMask, type HolePart } from './hole-parts.ts';
 import type { TeleaFill } from './opencv.ts';
 
 export type FillMethod = 'auto' | 'telea' | 'exemplar';
@@ -41,8 +42,10 @@ export function fillHole(image: RgbImage, hole: Mask, telea: TeleaFill, options:
   let working: RgbImage = { width: w, height: h, data: new Uint8Array(image.data) };
   const viaTelea = new Set<number>(parts.parts.filter((part) => !wide.includes(part)).map((part) => part.label));
   let exemplarParts = 0;
+  // Colours are bounded by the ring around each part and by the ring around the whole hole, whichever is stricter.
+  const wholeLimit = wide.length > 0 ? ringChromaLimit(image, hole.data) : null;
   for (const part of wide) {
-    const filled = fillPart(working, hole, parts.labels, part, (f) => report((done + f * part.pixels) / total));
+    const filled = fillPart(working, hole, parts.labels, part, wholeLimit, (f) => report((done + f * part.pixels) / total));
     if (filled) {
       working = filled;
       exemplarParts++;
@@ -63,7 +66,9 @@ export function fillHole(image: RgbImage, hole: Mask, telea: TeleaFill, options:
  * Nearby texture is the likeliest continuation, and the crop keeps the search quick on large pictures.
  * Every other hole pixel in the crop is avoided as a source. Null when there is nothing to copy from.
  */
-function fillPart(image: RgbImage, hole: Mask, labels: Int32Array, part: HolePart, onProgress: (f: number) => void): RgbImage | null {
+function fillPart(
+  image: RgbImage, hole: Mask, labels: Int32Array, part: HolePart, wholeLimit: number | null, onProgress: (f: number) => void,
+): RgbImage | null {
   const { width: w, height: h } = image;
   const margin = Math.max(32, part.x1 - part.x0 + 1, part.y1 - part.y0 + 1);
   const x0 = Math.max(0, part.x0 - margin);
@@ -88,7 +93,9 @@ function fillPart(image: RgbImage, hole: Mask, labels: Int32Array, part: HolePar
     { avoid: { width: cw, height: ch, data: avoid }, onProgress },
   );
   if (!filled) return null;
-  guardColours(filled, cropHole, avoid);
+  const partLimit = ringChromaLimit(filled, cropHole, avoid);
+  const limit = Math.min(partLimit ?? Infinity, wholeLimit ?? Infinity);
+  if (Number.isFinite(limit)) limitChroma(filled, cropHole, limit);
   const out = new Uint8Array(image.data);
   for (let y = 0; y < ch; y++) {
     for (let x = 0; x < cw; x++) {
@@ -101,47 +108,4 @@ function fillPart(image: RgbImage, hole: Mask, labels: Int32Array, part: HolePar
     }
   }
   return { width: w, height: h, data: out };
-}
-
-/** The ring of kept pixels whose colours bound the fill's, and the slack above their 99th-percentile chroma. */
-const RING_PX = 8;
-const CHROMA_SLACK = 4;
-
-/**
- * Copied patches can come from beyond the hole's immediate surroundings; a pixel more saturated than anything
- * around the hole reads as a stain (and streaks of invented colour were the old fill's defect). Such pixels
- * are pulled towards their own grey, keeping their brightness and hue, until their chroma (max − min of
- * R, G, B) is at most the ring's 99th percentile plus a little.
- */
-function guardColours(image: RgbImage, hole: Uint8Array, avoid: Uint8Array): void {
-  const { width: w, height: h, data } = image;
-  const inverted = Uint8Array.from(hole, (v) => (v ? 0 : 1));
-  const toHole = distanceToKept({ width: w, height: h, data: inverted });
-  const histogram = new Uint32Array(256);
-  let ringPixels = 0;
-  for (let i = 0; i < w * h; i++) {
-    if (hole[i] || avoid[i] || toHole[i] > RING_PX) continue;
-    histogram[chroma(data, i)]++;
-    ringPixels++;
-  }
-  if (ringPixels === 0) return;
-  let p99 = 0;
-  for (let seen = histogram[0]; seen < 0.99 * ringPixels; seen += histogram[++p99]);
-  const limit = p99 + CHROMA_SLACK;
-  for (let i = 0; i < w * h; i++) {
-    if (!hole[i]) continue;
-    const c = chroma(data, i);
-    if (c <= limit) continue;
-    const o = i * 3;
-    const mean = (data[o] + data[o + 1] + data[o + 2]) / 3;
-    const k = limit / c;
-    for (let j = 0; j < 3; j++) data[o + j] = Math.round(mean + (data[o + j] - mean) * k);
-  }
-}
-
-function chroma(data: Uint8Array, i: number): number {
-  const r = data[i * 3];
-  const g = data[i * 3 + 1];
-  const b = data[i * 3 + 2];
-  return Math.max(r, g, b) - Math.min(r, g, b);
 }

@@ -78,11 +78,11 @@ export async function benchFill(): Promise<void> {
     rows.push(row('the photo itself (ideal)', ofKind.map((c) => fillQuality(c.original, c.original, c.hole)), [], ''));
     printTable(
       `${kind} holes: ${ofKind.length} masks, mean ${(holeShare * 100).toFixed(1)} % of the picture`,
-      ['engine', 'PSNR dB', 'SSIM', 'texture', 'artifact %', 'worst artifact %', 'kept changed', 'median ms', 'method(s) run'],
+      ['engine', 'PSNR dB', 'SSIM', 'texture', 'artifact %', 'worst artifact %', 'artifact px', 'kept changed', 'median ms', 'method(s) run'],
       rows,
     );
   }
-  console.log('\nPSNR, SSIM, texture, artifact %: means over the masks; kept changed: the most over any one mask. "The photo itself"');
+  console.log('\nPSNR, SSIM, texture, artifact %: means over the masks; artifact px: the total over all masks; kept changed: the most over any one mask. "The photo itself"');
   console.log('scores what the masks hid: real content has texture ≈ 1, and its artifact % is how often real content is more');
   console.log('saturated than the ring (an object being removed often is; a fill should not be).');
   await writeStrips(cases, reference);
@@ -98,6 +98,7 @@ function row(engine: string, scores: FillQuality[], times: number[], method: str
     mean((q) => q.texture).toFixed(2),
     (mean((q) => q.artifactFraction) * 100).toFixed(2),
     (Math.max(...scores.map((q) => q.artifactFraction)) * 100).toFixed(2),
+    scores.reduce((sum, q) => sum + q.artifactPixels, 0),
     Math.max(...scores.map((q) => q.keptChanged)),
     times.length ? ms(percentile(times, 50)) : '',
     method,

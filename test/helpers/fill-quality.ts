@@ -24,6 +24,8 @@ export interface FillQuality {
   ssim: number;
   texture: number;
   artifactFraction: number;
+  /** The same as a count of hole pixels. */
+  artifactPixels: number;
   keptChanged: number;
 }
 
@@ -59,12 +61,14 @@ export function fillQuality(original: RgbImage, result: RgbImage, hole: Mask): F
   const mse = sq / (holePixels * 3);
   const lumaA = luma(original);
   const lumaB = luma(result);
+  const artifacts = artifactFraction(original, result, md, ring);
   return {
     holePixels,
     psnr: mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse),
     ssim: meanOver(ssimMap(lumaA, lumaB, w, h), md),
     texture: meanOver(sobel(lumaB, w, h, md), md) / meanOver(sobel(lumaA, w, h, ring), ring),
-    artifactFraction: artifactFraction(original, result, md, ring),
+    artifactFraction: artifacts,
+    artifactPixels: Math.round(artifacts * holePixels),
     keptChanged,
   };
 }
