@@ -18,7 +18,8 @@ const CHROMA_SLACK = 4;
  */
 export function ringChromaLimit(image: RgbImage, hole: Uint8Array, exclude?: Uint8Array): number | null {
   const { width: w, height: h, data } = image;
-  const inverted = Uint8Array.from(hole, (v) => (v ? 0 : 1));
+  const inverted = new Uint8Array(hole.length);
+  for (let i = 0; i < hole.length; i++) inverted[i] = hole[i] ? 0 : 1;
   const toHole = distanceToKept({ width: w, height: h, data: inverted });
   const histogram = new Uint32Array(256);
   let ringPixels = 0;

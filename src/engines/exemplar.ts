@@ -26,7 +26,7 @@ export interface ExemplarOptions {
 }
 
 /** Levels with more target patches than this are rebuilt from the coarser match without a new search. */
-const SEARCH_BUDGET = 250_000;
+const SEARCH_BUDGET = 100_000;
 /** A sweep reports progress every this many patches (a progress bar, not a flood of messages). */
 const PROGRESS_EVERY_TARGETS = 1024;
 
@@ -47,34 +47,32 @@ export function inpaintExemplar(image: RgbImage, hole: Mask, options: ExemplarOp
   let done = 0;
   let map: Int32Array | null = null;
   let below: Level | null = null;
-  let lastField: Field | null = null;
+  // The finest level's last vote also predicts the kept pixels around the hole: how far off the patches are
+  // there is the seam, removed below.
+  let predicted: ReturnType<typeof vote> | null = null;
   for (let i = plans.length - 1; i >= 0; i--) {
     const { level, em, targets } = plans[i];
     const sources = validSources(level, r);
     if (sources.list.length === 0) return null;
     const field = createField(level, targets, sources, random, map, below);
-    const search = targets.length <= SEARCH_BUDGET;
-    if (below) vote(level, field, r);
-    for (let iteration = 0; iteration < em; iteration++) {
-      if (search) {
-        rescore(level, field, r);
-        const before = done;
-        improve(level, field, sources, r, random, iteration % 2 === 0, (k) => options.onProgress?.(Math.min(1, (before + k) / totalWork)));
-      }
-      vote(level, field, r);
+    // Above the budget, a level is rebuilt from the coarser level's matches (one vote) without searching.
+    const search = targets.length <= SEARCH_BUDGET || below === null;
+    const last = (iteration: number) => i === 0 && (!search || iteration === em - 1);
+    if (below) predicted = vote(level, field, r, last(-1));
+    for (let iteration = 0; search && iteration < em; iteration++) {
+      rescore(level, field, r);
+      const before = done;
+      improve(level, field, sources, r, random, iteration % 2 === 0, (k) => options.onProgress?.(Math.min(1, (before + k) / totalWork)));
+      predicted = vote(level, field, r, last(iteration));
       done += targets.length;
       options.onProgress?.(Math.min(1, done / totalWork));
-      if (!search) break;
     }
-    done += targets.length * (em - (search ? em : 1));
+    if (!search) done += targets.length * em;
     map = field.map;
     below = level;
-    lastField = field;
   }
   const finest = levels[0];
-  // The patches also predict the kept pixels around the hole; how far off they are there is the seam.
-  const predicted = vote(finest, lastField!, r, true);
-  removeSeams(finest, predicted.acc, predicted.weights);
+  if (predicted) removeSeams(finest, predicted.acc, predicted.weights);
   const out = new Uint8Array(image.data);
   for (let i = 0; i < finest.w * finest.h; i++) {
     if (!finest.hole[i]) continue;
@@ -96,9 +94,11 @@ interface Field {
 function targetPixels(level: Level, r: number): Int32Array {
   const { w, h, hole } = level;
   const count = boxSums(hole, w, h, r);
-  const out: number[] = [];
-  for (let i = 0; i < w * h; i++) if (count[i] > 0) out.push(i);
-  return Int32Array.from(out);
+  let n = 0;
+  for (let i = 0; i < w * h; i++) if (count[i] > 0) n++;
+  const out = new Int32Array(n);
+  for (let i = 0, k = 0; i < w * h; i++) if (count[i] > 0) out[k++] = i;
+  return out;
 }
 
 interface Sources {
@@ -112,15 +112,17 @@ function validSources(level: Level, r: number): Sources {
   const { w, h, blocked } = level;
   const count = boxSums(blocked, w, h, r);
   const valid = new Uint8Array(w * h);
-  const list: number[] = [];
+  let n = 0;
   for (let y = r; y < h - r; y++) {
     for (let x = r; x < w - r; x++) {
       if (count[y * w + x] !== 0) continue;
       valid[y * w + x] = 1;
-      list.push(y * w + x);
+      n++;
     }
   }
-  return { list: Int32Array.from(list), valid };
+  const list = new Int32Array(n);
+  for (let i = 0, k = 0; i < w * h; i++) if (valid[i]) list[k++] = i;
+  return { list, valid };
 }
 
 function isSource(sources: Sources, w: number, h: number, sx: number, sy: number): boolean {

@@ -3,6 +3,8 @@ import { inpaintExemplar } from '../../src/engines/exemplar.ts';
 import { fillHole, THIN_DEPTH } from '../../src/engines/fill-plan.ts';
 import { holeParts } from '../../src/engines/hole-parts.ts';
 import { loadOpenCvTelea, type TeleaFill } from '../../src/engines/opencv.ts';
+import type { Level } from '../../src/engines/pyramid.ts';
+import { removeSeams } from '../../src/engines/seams.ts';
 import type { Mask, RgbImage } from '../../src/images/raster.ts';
 
 type Rgb = [number, number, number];
@@ -138,5 +140,44 @@ describe('fill plan', () => {
     const out = fillHole(tiny, hole, telea);
     expect(out).toMatchObject({ method: 'telea', teleaParts: 1, exemplarParts: 0 });
     expect(keptChanged(out.image, tiny, hole)).toBe(0);
+  });
+});
+
+describe('seam removal', () => {
+  /** A 60×40 level, hole x 20..39, filled with 100; kept pixels 150 on the left half, 50 on the right. */
+  function level(): Level {
+    const w = 60;
+    const h = 40;
+    const rgb = new Float32Array(w * h * 3);
+    const hole = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const i = y * w + x;
+        hole[i] = x >= 20 && x < 40 ? 1 : 0;
+        rgb.fill(hole[i] ? 100 : x < 30 ? 150 : 50, i * 3, i * 3 + 3);
+      }
+    }
+    return { w, h, rgb, hole, blocked: hole.slice() };
+  }
+
+  it('shifts the fill by what it got wrong at the edge, exactly there and smoothly in between', () => {
+    const l = level();
+    // The patches predicted 130 on the left edge (20 too dark) and 80 on the right (30 too bright).
+    const predicted = new Float32Array(l.w * l.h * 3);
+    const weights = new Float32Array(l.w * l.h);
+    for (let y = 0; y < l.h; y++) {
+      for (const x of [17, 18, 19, 40, 41, 42]) {
+        const i = y * l.w + x;
+        weights[i] = 1;
+        predicted.fill(x < 30 ? 130 : 80, i * 3, i * 3 + 3);
+      }
+    }
+    removeSeams(l, predicted, weights);
+    const at = (x: number, y: number) => l.rgb[(y * l.w + x) * 3];
+    expect(at(20, 20)).toBeGreaterThan(118); // ≈ 100 + 20 next to the left edge
+    expect(at(39, 20)).toBeLessThan(72); // ≈ 100 − 30 next to the right edge
+    expect(at(29, 20)).toBeGreaterThan(at(30, 20)); // in between: a smooth ramp from one to the other
+    for (let x = 21; x < 40; x++) expect(at(x, 20)).toBeLessThanOrEqual(at(x - 1, 20) + 1e-3);
+    expect(at(5, 5)).toBe(150); // kept pixels never move
   });
 });
