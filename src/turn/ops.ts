@@ -257,7 +257,7 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
         const place = ` Queue position ${position}${load.etaMs === null ? '' : `, ready in ${formatEta(load.etaMs)}`}.`;
         const note = deps.engine.generative
           ? ''
-          : ' The classical engine fills the region from its surroundings (good for removals); adding or changing objects needs BrushNet weights — see weights/README.md.';
+          : ' The classical engine fills the region from its surroundings (good for removals); adding or changing things needs BrushNet: weights/convert/README.md says how to get its weights.';
         return `Editing with ${deps.engine.name} (job ${ref}).${place}${note}`;
       }),
     history: () => serial(() => formatHistory(session)),

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createClassicalEngine, type ClassicalEngineOptions } from '../../src/engines/classical.ts';
+import { createClassicalEngine } from '../../src/engines/classical.ts';
 import type { InpaintEngine } from '../../src/engines/engine.ts';
 import { encodeMaskPng, encodePng } from '../../src/images/codec.ts';
 import { beforeAfter, maskOverlay } from '../../src/images/preview.ts';
@@ -86,6 +86,33 @@ export async function benchFill(): Promise<void> {
   console.log('scores what the masks hid: real content has texture ≈ 1, and its artifact % is how often real content is more');
   console.log('saturated than the ring (an object being removed often is; a fill should not be).');
   await writeStrips(cases, reference);
+  if (full && !quick) await benchFillSizes();
+}
+
+/**
+ * Pictures are filled at their own size up to the classical engine's limit (a 12-megapixel phone photo is
+ * filled at 2048×1536), so time the object removals at larger sizes too.
+ */
+async function benchFillSizes(): Promise<void> {
+  const engine = createClassicalEngine();
+  const signal = new AbortController().signal;
+  const rows: (string | number)[][] = [];
+  try {
+    for (const side of [512, 1024, 1536]) {
+      const times: number[] = [];
+      for (const photo of corpus) {
+        const original = await loadOriginal(photo, side);
+        const hole = holeCase(photo, 'object', 0, side).hole;
+        const request = { image: original, hole, caption: '', seed: 0, steps: 1, guidance: 0, strength: 1 };
+        if (times.length === 0) await engine.inpaint(request, signal, () => {});
+        times.push(Number((await engine.inpaint(request, signal, () => {})).info.fill_ms));
+      }
+      rows.push([`${side}×${side}`, corpus.length, ms(percentile(times, 50)), ms(Math.max(...times))]);
+    }
+  } finally {
+    await engine.close();
+  }
+  printTable('Object removal (auto fill) by picture size, fill time in the worker thread', ['picture', 'photos', 'median ms', 'max ms'], rows);
 }
 
 function row(engine: string, scores: FillQuality[], times: number[], method: string): (string | number)[] {
@@ -140,18 +167,14 @@ async function runOpenCv(cases: Case[]): Promise<boolean> {
 }
 
 async function runEngine(cases: Case[], method: Method): Promise<void> {
-  // `method` is the option of the classical engine's rewrite (issue 12); engines that predate it ignore it, and
-  // the intersection type keeps this compiling against both.
-  const options: ClassicalEngineOptions & { method?: Method } = { method };
-  const engine: InpaintEngine = createClassicalEngine(options);
+  const engine: InpaintEngine = createClassicalEngine({ method });
   const signal = new AbortController().signal;
   const request = (c: Case) => ({ image: c.original, hole: c.hole, caption: '', seed: 0, steps: 1, guidance: 0, strength: 1 });
   try {
     await engine.inpaint(request(cases[0]), signal, () => {}); // warm the worker thread and its JIT
     for (const c of cases) {
       const { image, info } = await engine.inpaint(request(c), signal, () => {});
-      const ran = info.method === undefined ? `${engine.name} (no info.method)` : String(info.method);
-      c.fills.set(`brushtalk ${method}`, { image, ms: Number(info.fill_ms), method: ran });
+      c.fills.set(`brushtalk ${method}`, { image, ms: Number(info.fill_ms), method: String(info.method) });
     }
   } finally {
     await engine.close();
