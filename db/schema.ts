@@ -47,6 +47,8 @@ export const versions = sqliteTable(
     maskId: text('mask_id').references(() => blobs.id),
     maskCoverage: real('mask_coverage').notNull().default(0),
     caption: text('caption'),
+    /** What a result's engine was told to avoid (the removed object, then the defaults); null on other steps. */
+    negativePrompt: text('negative_prompt'),
     editType: text('edit_type'),
     object: text('object'),
     detections: text('detections', { mode: 'json' }).$type<Record<string, unknown>>(),

@@ -86,7 +86,7 @@ export async function renderEdit(
     progress(0.05);
     const engineStarted = performance.now();
     const generated = await deps.engine.inpaint(
-      { image: small, hole: smallHole, caption: spec.caption, seed: spec.params.seed, steps: spec.params.steps, guidance: spec.params.guidance, strength: spec.params.strength },
+      { image: small, hole: smallHole, caption: spec.caption, negativePrompt: spec.negativePrompt, seed: spec.params.seed, steps: spec.params.steps, guidance: spec.params.guidance, strength: spec.params.strength },
       signal,
       (fraction) => progress(0.05 + fraction * 0.85),
     );

@@ -7,6 +7,8 @@ export interface InpaintRequest {
   hole: Mask;
   /** Target caption: what the image shows after the edit. Classical engines ignore it. */
   caption: string;
+  /** What to steer away from (a removal's object first); absent: the engine's default. Classical engines ignore it. */
+  negativePrompt?: string;
   seed: number;
   steps: number;
   guidance: number;

@@ -1,6 +1,7 @@
 import type { ConversationRef } from '../contracts.ts';
 import { BrushtalkError } from '../errors.ts';
 import { defaultParams, validateParams, type EditParams } from './params.ts';
+import { captionForEdit, cleanCaption, negativePromptFor } from './prompts.ts';
 
 /**
  * An edit session as pure state: an append-only graph of versions, a head, and undo/redo stacks of
@@ -35,6 +36,8 @@ export interface Version {
   maskId: string | null;
   maskCoverage: number;
   caption: string | null;
+  /** A result's negative prompt (absent on rows stored before it was recorded, null on other steps). */
+  negativePrompt?: string | null;
   editType: EditType | null;
   object: string | null;
   /** Kept so later turns can say "the other one" or "both" without detecting again. */
@@ -76,7 +79,10 @@ export interface EditJobSpec {
   sourceVersionId: string;
   imageId: string;
   maskId: string;
+  /** The positive prompt: the target caption (may be empty: a removal when nothing is known of what remains). */
   caption: string;
+  /** What the engine must steer away from; absent on jobs queued before it was recorded (the engine's default). */
+  negativePrompt?: string;
   instruction: string;
   editType: EditType | null;
   params: EditParams;
@@ -160,6 +166,7 @@ export function addSource(session: EditSession, source: SourceImage, seed: numbe
       maskId: source.maskId ?? null,
       maskCoverage: source.maskId ? (source.maskCoverage ?? 0) : 0,
       caption: null,
+      negativePrompt: null,
       editType: null,
       object: null,
       detections: null,
@@ -178,7 +185,7 @@ function derive(session: EditSession, kind: VersionKind, note: string, change: P
   const head = requireHead(session);
   return append(
     session,
-    { ...head, parentId: head.id, kind, note, engine: null, metrics: null, previewId: null, jobId: null, ...change },
+    { ...head, parentId: head.id, kind, note, negativePrompt: null, engine: null, metrics: null, previewId: null, jobId: null, ...change },
     clock,
   );
 }
@@ -206,7 +213,7 @@ export function setMask(
 export const maxCaptionLength = 500;
 
 export function setCaption(session: EditSession, caption: string, clock: Clock): EditSession {
-  const text = caption.trim();
+  const text = cleanCaption(caption);
   if (text.length === 0) throw new BrushtalkError('command.bad_arguments', 'The caption is empty. Usage: `caption a red car on a wet street`.');
   if (text.length > maxCaptionLength) {
     throw new BrushtalkError('command.bad_arguments', `That caption is ${text.length} characters; keep it under ${maxCaptionLength}.`);
@@ -221,24 +228,31 @@ export function setParams(session: EditSession, update: Partial<EditParams>, clo
   return derive(session, 'params', note, { params: { ...head.params, ...update } }, clock);
 }
 
+/** What the instructor read in the instruction itself: its target caption and the object it names. */
+export interface InstructionReading {
+  caption?: string | null;
+  object?: string | null;
+}
+
 /**
  * Check that an edit can run from the head and say what the worker must do. The session itself does not
- * change: the result version appears when the job finishes (applyEditResult).
+ * change: the result version appears when the job finishes (applyEditResult). The prompts follow prompts.ts:
+ * a caption set for this edit, else the instructor's reading of this instruction, never the instruction.
  */
-export function planEdit(session: EditSession, instruction: string, editType: EditType | null = null): EditJobSpec {
+export function planEdit(session: EditSession, instruction: string, editType: EditType | null = null, reading: InstructionReading = {}): EditJobSpec {
   const head = requireHead(session);
   if (!head.maskId) {
     throw new BrushtalkError('mask.missing', 'There is no mask yet: say which region to change, e.g. `mask box 40,60,200,120`, or send a mask picture.');
   }
   if (!(head.maskCoverage > 0)) throw new BrushtalkError('mask.empty', 'The mask is empty: draw a region first, e.g. `mask box 40,60,200,120`.');
-  const caption = head.caption ?? instruction.trim();
-  if (caption.length === 0) throw new BrushtalkError('command.bad_arguments', 'Say what the picture should show after the edit.');
+  const caption = captionForEdit(session, head, instruction) ?? reading.caption?.trim() ?? '';
   return {
     conversationId: session.id,
     sourceVersionId: head.id,
     imageId: head.imageId,
     maskId: head.maskId,
     caption: caption.slice(0, maxCaptionLength),
+    negativePrompt: negativePromptFor(editType, reading.object ?? head.object),
     instruction: instruction.trim(),
     editType,
     params: head.params,
@@ -264,6 +278,7 @@ export function applyEditResult(session: EditSession, spec: EditJobSpec, outcome
       imageId: outcome.imageId,
       maskId: spec.maskId,
       caption: spec.caption,
+      negativePrompt: spec.negativePrompt ?? null,
       editType: spec.editType,
       params: spec.params,
       engine: outcome.engine,

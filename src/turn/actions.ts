@@ -1,5 +1,6 @@
 import type { MaskInput, TurnAction } from '../contracts.ts';
 import { BrushtalkError } from '../errors.ts';
+import { pictureVersion } from '../session/prompts.ts';
 import { headVersion } from '../session/session.ts';
 import type { SessionOps } from './ops.ts';
 
@@ -18,9 +19,11 @@ export async function runAction(ops: SessionOps, action: TurnAction, mask?: Mask
   if (!target) throw new BrushtalkError('session.unknown_version', 'That button belongs to a version that no longer exists.');
   const said: string[] = [];
   if (action.action !== 'undo' && action.action !== 'redo' && ops.session.headId !== target.id) said.push(await ops.checkout(target.number));
+  // Run the last edit again: the instruction of the picture the head stands on (its prompts follow prompts.ts).
   const again = () => {
     const head = headVersion(ops.session);
-    return ops.runEdit(head?.note && head.kind === 'result' ? head.note : (head?.caption ?? 'edit'));
+    const picture = head ? pictureVersion(ops.session, head) : null;
+    return ops.runEdit(picture?.kind === 'result' ? picture.note : (head?.caption ?? ''));
   };
   switch (action.action) {
     case 'reroll':

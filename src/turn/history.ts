@@ -13,6 +13,14 @@ export function describeVersion(v: Version): string {
   return `v${v.number} ${v.kind}: ${v.note} · ${v.width}×${v.height} · ${mask}${engine}${metricsLine(v)}`;
 }
 
+/** Under a result: the prompts its engine was given (a removal's prompt may be empty: nothing to describe). */
+function promptsLine(v: Version): string {
+  if (v.kind !== 'result') return '';
+  const prompt = v.caption ? `"${v.caption}"` : '(none)';
+  const negative = v.negativePrompt ? ` · negative "${v.negativePrompt}"` : '';
+  return `\n    prompt ${prompt}${negative}`;
+}
+
 /** The edit graph as lines, oldest first, with the head marked and branches shown by their parent. */
 export function formatHistory(session: EditSession): string {
   if (session.versions.length === 0) return 'No versions yet: send a picture to start.';
@@ -21,7 +29,7 @@ export function formatHistory(session: EditSession): string {
     .map((v) => {
       const parent = v.parentId ? byId.get(v.parentId) : undefined;
       const branch = parent && parent.number !== v.number - 1 ? ` (from v${parent.number})` : '';
-      return `${v.id === session.headId ? '→' : ' '} ${describeVersion(v)}${branch}`;
+      return `${v.id === session.headId ? '→' : ' '} ${describeVersion(v)}${branch}${promptsLine(v)}`;
     })
     .join('\n');
 }

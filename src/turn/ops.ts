@@ -7,7 +7,9 @@ import { maskCoverage, type Mask } from '../images/raster.ts';
 import { formatEta } from '../jobs/eta.ts';
 import type { JobQueue, JobSpec } from '../jobs/queue.ts';
 import type { EditParams } from '../session/params.ts';
+import { pictureVersion } from '../session/prompts.ts';
 import * as S from '../session/session.ts';
+import { classifyInstruction } from '../agent/offline-instructor.ts';
 import type { BlobStore } from '../store.ts';
 import type { VisionService } from '../vision/service.ts';
 import type { EngineFacts } from '../engines/engine.ts';
@@ -238,7 +240,11 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
         const source = head();
         // Nothing is queued for an edit this engine cannot do: a fill-only engine would return grey or smears.
         honest(() => checkEditType(deps.engine, instruction, judgedType(instruction, editType, source)));
-        const spec = S.planEdit(session, instruction, editType ?? source.editType);
+        // The instructor's own reading of these words: the fallback caption and the object a removal names.
+        const picture = pictureVersion(session, source);
+        const words = instruction.trim() ? classifyInstruction(instruction, picture.caption ?? undefined) : null;
+        const type = editType ?? (words && words.confidence >= 0.5 ? words.type : null) ?? source.editType;
+        const spec = S.planEdit(session, instruction, type, { caption: words?.targetCaption, object: words?.object });
         honest(() => checkFillCoverage(deps.engine, source.maskCoverage));
         spec.completesSource = source.kind !== 'source' && !loaded.versions.some((v) => v.id === source.id);
         const userId = deps.userId ?? null;

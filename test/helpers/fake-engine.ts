@@ -17,7 +17,7 @@ export interface FakeEngineOptions {
  * An engine we own, for turn and queue tests: paints the hole one flat colour, after an optional delay
  * that honours cancellation, and can be told to fail. What it claims to be able to do is the test's choice.
  */
-export function fakeEngine(options: FakeEngineOptions = {}): InpaintEngine & { calls: number } {
+export function fakeEngine(options: FakeEngineOptions = {}): InpaintEngine & { calls: number; prompts: { caption: string; negativePrompt?: string }[] } {
   const colour = options.colour ?? [255, 0, 255];
   const engine = {
     name: 'fake-fill',
@@ -25,8 +25,11 @@ export function fakeEngine(options: FakeEngineOptions = {}): InpaintEngine & { c
     deterministic: options.deterministic ?? false,
     sizePolicy: defaultSizePolicy,
     calls: 0,
+    /** The prompts each request carried, in order: what a generative engine would have painted from. */
+    prompts: [] as { caption: string; negativePrompt?: string }[],
     async inpaint(request: Parameters<InpaintEngine['inpaint']>[0], signal: AbortSignal, onProgress: (f: number) => void) {
       engine.calls++;
+      engine.prompts.push({ caption: request.caption, negativePrompt: request.negativePrompt });
       const steps = 5;
       for (let step = 1; step <= steps; step++) {
         await delay((options.delayMs ?? 0) / steps, undefined, { signal }).catch(() => {

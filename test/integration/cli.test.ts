@@ -62,9 +62,11 @@ describe('the command line, end to end', () => {
     const history = await brushtalk('history', '--session', 'kitchen');
     expect(history.code).toBe(0);
     const lines = history.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/^ {2}v1 source: new picture · 160×120 · mask 6\.3%/);
     expect(lines[1]).toMatch(/^→ v2 result: remove the square · 160×120 · mask 6\.3% · classical \(exemplar fill\) · background PSNR/);
+    // The prompts the engine was given: nothing known of what remains, and the removed thing to steer away from.
+    expect(lines[2]).toBe('    prompt (none) · negative "square, ugly, low quality"');
 
     expect((await brushtalk('edit', 'mask grow 5', '--session', 'kitchen')).stdout).toMatch(/v3 mask: mask grow 5/);
     const undo = await brushtalk('undo', '--session', 'kitchen');

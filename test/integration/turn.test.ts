@@ -40,6 +40,28 @@ async function say(app: App, text: string, extra: Partial<IncomingTurn> = {}) {
 }
 
 describe('the turn', () => {
+  it('the engine gets the target caption and a negative prompt, never the instruction (remove / add / change)', async () => {
+    const engine = fakeEngine({ generative: true });
+    const { app } = await start(engine);
+    const box = { kind: 'box' as const, box: { x: 30, y: 20, w: 24, h: 16 } };
+    expect((await say(app, 'remove the square', { images: [{ bytes: await pictureFile(96, 64) }], mask: box })).errors).toEqual([]);
+    expect((await say(app, 'add a red hat', { mask: box })).errors).toEqual([]);
+    expect((await say(app, 'turn the square into a green ball', { mask: box })).errors).toEqual([]);
+    expect((await say(app, 'caption: "a wooden table"')).errors).toEqual([]);
+    expect(engine.prompts).toHaveLength(4);
+    const [removal, addition, change, captioned] = engine.prompts;
+    expect(removal).toEqual({ caption: '', negativePrompt: 'square, ugly, low quality' });
+    expect(addition.caption).toMatch(/\bhat\b/);
+    expect(addition.caption).not.toMatch(/\badd\b/);
+    expect(addition.negativePrompt).toBe('ugly, low quality');
+    expect(change.caption).toMatch(/green ball/);
+    expect(change.caption).not.toMatch(/\bturn\b|\binto\b/);
+    expect(captioned.caption).toBe('a wooden table');
+    const history = (await say(app, 'history')).texts.join('\n');
+    expect(history).toContain('prompt (none) · negative "square, ugly, low quality"');
+    expect(history).toContain('prompt "a wooden table"');
+  });
+
   it('a picture with a box and an instruction becomes a result version; pixels away from the mask are untouched', async () => {
     const { app, adapter } = await start();
     const png = await pictureFile(96, 64);
@@ -49,7 +71,7 @@ describe('the turn', () => {
     const session = app.sessions.loadByRef(ref)!;
     expect(session.versions.map((v) => [v.number, v.kind])).toEqual([[1, 'source'], [2, 'result']]);
     const result = session.versions[1];
-    expect(result).toMatchObject({ parentId: session.versions[0].id, engine: 'fake-fill', caption: 'remove the square', maskCoverage: (24 * 16) / (96 * 64) });
+    expect(result).toMatchObject({ parentId: session.versions[0].id, engine: 'fake-fill', caption: '', negativePrompt: 'square, ugly, low quality', maskCoverage: (24 * 16) / (96 * 64) });
     expect(result.metrics).toMatchObject({ engineWidth: 768, engineHeight: 512 });
     const output = await readRgb(await app.blobs.get(result.imageId));
     const original = testPicture(96, 64);

@@ -121,9 +121,12 @@ describe('brushtalk detect (command line)', () => {
     expect(red.stdout).not.toMatch(/result: /);
     expect((await run(temp.dir, data, 'edit', 'now remove the car', ...session)).stdout).toMatch(/Found \d+ × "car"[\s\S]*result: /);
     expect((await run(temp.dir, data, 'undo', ...session)).stdout).toMatch(/Undone\. Now at v5 result: remove the bird/);
-    const history = (await run(temp.dir, data, 'history', ...session)).stdout.trimEnd().split('\n');
-    expect(history.map((line) => /v\d+ (\w+)/.exec(line)?.[1])).toEqual(['source', 'mask', 'result', 'mask', 'result', 'mask', 'caption', 'result']);
+    // One line per version (results carry a second, indented line with their prompts).
+    const history = (await run(temp.dir, data, 'history', ...session)).stdout.trimEnd().split('\n').filter((line) => /^[→ ] v\d+/.test(line));
+    expect(history.map((line) => /v\d+ (\w+)/.exec(line)?.[1])).toEqual(['source', 'mask', 'result', 'mask', 'result', 'mask', 'result']);
     expect(history[4]).toMatch(/^→ v5/);
+    // The removal of the car was prompted with nothing but told to avoid the car (never "now remove the car").
+    expect((await run(temp.dir, data, 'history', ...session)).stdout).toContain('prompt (none) · negative "car, ugly, low quality"');
 
     const missing = await run(temp.dir, { DATA_DIR: path.join(temp.dir, 'data'), WEIGHTS_DIR: path.join(temp.dir, 'empty') }, 'detect', 'photo.png', 'the square');
     expect(missing.code).toBe(1);

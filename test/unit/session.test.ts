@@ -76,11 +76,36 @@ describe('edit session transitions', () => {
     expect(S.checkout(back, 1)).toBe(back);
   });
 
-  it('planEdit takes the head mask and uses the caption if set, else the instruction', () => {
+  it('planEdit takes the head mask; the prompt is a caption set for this edit or the reading of it, never the instruction', () => {
     const { session, c } = started();
-    expect(S.planEdit(session, 'remove the cup')).toMatchObject({ sourceVersionId: session.headId, imageId: 'img1', maskId: 'm1', caption: 'remove the cup' });
+    // A painted mask and "remove the cup", nothing known of what remains: an empty prompt, the cup in the negative.
+    expect(S.planEdit(session, 'remove the cup', 'removal', { caption: null, object: 'cup' })).toMatchObject({
+      sourceVersionId: session.headId, imageId: 'img1', maskId: 'm1', caption: '', negativePrompt: 'cup, ugly, low quality',
+    });
+    expect(S.planEdit(session, 'remove the cup').caption).toBe('');
+    expect(S.planEdit(session, 'make it a red car', 'local', { caption: 'a red car', object: 'car' })).toMatchObject({ caption: 'a red car', negativePrompt: 'ugly, low quality' });
     const captioned = S.setCaption(session, 'an empty table', c);
-    expect(S.planEdit(captioned, 'remove the cup').caption).toBe('an empty table');
+    expect(S.planEdit(captioned, 'remove the cup', 'removal', { caption: 'a table', object: 'cup' }).caption).toBe('an empty table');
+  });
+
+  it("a caption belongs to its edit: a re-run keeps it, a new instruction never inherits the last edit's", () => {
+    const { session, c } = started();
+    const captioned = S.setCaption(session, 'a dog wearing a hat', c);
+    const spec = S.planEdit(captioned, 'add a hat', 'addition', { caption: 'a hat', object: 'hat' });
+    const done = S.applyEditResult(captioned, spec, { jobId: 'j', imageId: 'img2', engine: 'e', metrics: {}, previewId: null }, c);
+    expect(S.requireHead(done)).toMatchObject({ caption: 'a dog wearing a hat', negativePrompt: 'ugly, low quality' });
+    expect(S.planEdit(done, 'add a hat', 'addition').caption).toBe('a dog wearing a hat');
+    const removal = S.planEdit(done, 'remove the dog', 'removal', { caption: null, object: 'dog' });
+    expect(removal).toMatchObject({ caption: '', negativePrompt: 'dog, ugly, low quality' });
+    // A mask step after the result does not make the old caption this edit's either.
+    expect(S.planEdit(S.setMask(done, 'm3', 0.2, 'mask grow 5', c), 'remove the dog', 'removal').caption).toBe('');
+  });
+
+  it('caption text is taken without the punctuation and quotes people put around it', () => {
+    const { session, c } = started();
+    for (const typed of [': a red vase', '"a red vase"', '= “a red vase”', '  - a red vase ']) {
+      expect(S.requireHead(S.setCaption(session, typed, c)).caption).toBe('a red vase');
+    }
   });
 
   it('applyEditResult adds the result as a child of the source version, once', () => {
@@ -114,7 +139,7 @@ describe('edit session transitions', () => {
     ['a caption over 500 characters', (s, c) => S.setCaption(s, 'x'.repeat(501), c), 'command.bad_arguments'],
     ['a mask with zero coverage', (s, c) => S.setMask(s, 'm9', 0, 'm', c), 'mask.empty'],
     ['an edit with the mask cleared', (s, c) => S.planEdit(S.setMask(s, null, 0, 'clear', c), 'x'), 'mask.missing'],
-    ['an edit with no instruction nor caption', (s) => S.planEdit(s, '  '), 'command.bad_arguments'],
+    ['a caption that is only punctuation', (s, c) => S.setCaption(s, ' : "" ', c), 'command.bad_arguments'],
     ['steps out of range', (s, c) => S.setParams(s, { steps: 0 }, c), 'params.invalid'],
     ['a fractional seed', (s, c) => S.setParams(s, { seed: 1.5 }, c), 'params.invalid'],
     ['strength above 1.1', (s, c) => S.setParams(s, { strength: 1.2 }, c), 'params.invalid'],

@@ -190,6 +190,7 @@ export function createBrushNetEngine(options: BrushNetEngineOptions): InpaintEng
         image: { width: request.image.width, height: request.image.height, data: new Uint8Array(request.image.data) },
         hole: { width: request.hole.width, height: request.hole.height, data: new Uint8Array(request.hole.data) },
         prompt: request.caption,
+        negativePrompt: request.negativePrompt,
         seed: request.seed,
         steps: request.steps,
         guidance: request.guidance,

@@ -27,6 +27,8 @@ export interface BrushNetJob {
   image: RgbImage;
   hole: Mask;
   prompt: string;
+  /** Absent: the pipeline's default negative prompt. */
+  negativePrompt?: string;
   seed: number;
   steps: number;
   guidance: number;
@@ -88,7 +90,7 @@ async function runJob(job: BrushNetJob): Promise<void> {
   try {
     poll();
     const result = await pipeline.run(
-      { image: job.image, hole: job.hole, prompt: job.prompt, seed: job.seed, steps: job.steps, guidance: job.guidance, conditioningScale: job.strength },
+      { image: job.image, hole: job.hole, prompt: job.prompt, negativePrompt: job.negativePrompt, seed: job.seed, steps: job.steps, guidance: job.guidance, conditioningScale: job.strength },
       {
         createScheduler: (steps) => schedulerFor(steps, schedule),
         signal: controller.signal,

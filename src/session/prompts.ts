@@ -1,0 +1,55 @@
+/**
+ * The prompts an edit is rendered with, built as BrushEdit builds them (issue 13). The positive prompt is the
+ * target caption: what the picture shows after the edit. A removal describes only what remains — or nothing,
+ * when nothing is known — and the removed object goes into the negative prompt. The instruction text itself is
+ * never a prompt ("remove the dog" as a prompt paints a dog back).
+ *
+ * A caption belongs to the edit it was written for: one set for the coming edit (a caption step after the last
+ * picture) is used; a re-run of the same instruction keeps its result's caption; a new instruction gets its
+ * own, never the previous edit's.
+ */
+import type { EditSession, EditType, Version } from './session.ts';
+
+/** The negative prompt every guided edit carries (the BrushNet reference pipeline's default). */
+export const DEFAULT_NEGATIVE_PROMPT = 'ugly, low quality';
+
+/** "caption: a red vase", "caption = 'a red vase'": the text alone, without the punctuation and quotes around it. */
+export function cleanCaption(text: string): string {
+  return text
+    .trim()
+    .replace(/^[\s:=;,.\-–—>]+/u, '')
+    .replace(/^["'“”‘’`]+|["'“”‘’`]+$/gu, '')
+    .trim();
+}
+
+/** The picture the head stands on: the nearest result or source at or above it. */
+export function pictureVersion(session: EditSession, from: Version): Version {
+  let v: Version | undefined = from;
+  while (v && v.kind !== 'result' && v.kind !== 'source') v = session.versions.find((p) => p.id === v!.parentId);
+  return v ?? from;
+}
+
+/**
+ * The caption chosen for an edit about to run from `head`: one set since the last picture, else the last
+ * result's when this runs the same instruction again, else null (the caller asks the instructor).
+ */
+export function captionForEdit(session: EditSession, head: Version, instruction: string): string | null {
+  let v: Version | undefined = head;
+  while (v && v.kind !== 'result' && v.kind !== 'source') {
+    if (v.kind === 'caption' && v.caption) return v.caption;
+    v = session.versions.find((p) => p.id === v!.parentId);
+  }
+  if (v?.kind === 'result' && v.caption !== null && sameWords(v.note, instruction)) return v.caption;
+  return null;
+}
+
+/** The negative prompt: for a removal the removed object first, so the engine steers away from painting it back. */
+export function negativePromptFor(editType: EditType | null, object: string | null): string {
+  const removed = editType === 'removal' ? object?.trim() : '';
+  return removed ? `${removed}, ${DEFAULT_NEGATIVE_PROMPT}` : DEFAULT_NEGATIVE_PROMPT;
+}
+
+function sameWords(a: string, b: string): boolean {
+  const norm = (s: string) => s.toLowerCase().replace(/\s+/g, ' ').trim();
+  return norm(a) === norm(b);
+}
