@@ -1,7 +1,7 @@
 import type { ConversationRef } from '../contracts.ts';
 import { BrushtalkError } from '../errors.ts';
 import { defaultParams, validateParams, type EditParams } from './params.ts';
-import { captionForEdit, cleanCaption, negativePromptFor } from './prompts.ts';
+import { captionForEdit, cleanCaption, inputForEdit, negativePromptFor } from './edit-inputs.ts';
 
 /**
  * An edit session as pure state: an append-only graph of versions, a head, and undo/redo stacks of
@@ -76,7 +76,14 @@ export interface Clock {
 /** What the worker needs to run an edit, decided when the edit is queued. */
 export interface EditJobSpec {
   conversationId: string;
+  /** The version the edit was asked from: its mask, caption and settings. */
   sourceVersionId: string;
+  /**
+   * Set when the edit redoes an earlier one from that edit's input picture (edit-inputs.ts): the result becomes
+   * a child of this version, a sibling of the result it replaces. Absent: the source's own picture.
+   */
+  inputVersionId?: string;
+  /** The input picture. */
   imageId: string;
   maskId: string;
   /** The positive prompt: the target caption (may be empty: a removal when nothing is known of what remains). */
@@ -236,7 +243,7 @@ export interface InstructionReading {
 
 /**
  * Check that an edit can run from the head and say what the worker must do. The session itself does not
- * change: the result version appears when the job finishes (applyEditResult). The prompts follow prompts.ts:
+ * change: the result version appears when the job finishes (applyEditResult). The prompts follow edit-inputs.ts:
  * a caption set for this edit, else the instructor's reading of this instruction, never the instruction.
  */
 export function planEdit(session: EditSession, instruction: string, editType: EditType | null = null, reading: InstructionReading = {}): EditJobSpec {
@@ -246,10 +253,12 @@ export function planEdit(session: EditSession, instruction: string, editType: Ed
   }
   if (!(head.maskCoverage > 0)) throw new BrushtalkError('mask.empty', 'The mask is empty: draw a region first, e.g. `mask box 40,60,200,120`.');
   const caption = captionForEdit(session, head, instruction) ?? reading.caption?.trim() ?? '';
+  const input = inputForEdit(session, head, instruction);
   return {
     conversationId: session.id,
     sourceVersionId: head.id,
-    imageId: head.imageId,
+    ...(input.imageId !== head.imageId ? { inputVersionId: input.id } : {}),
+    imageId: input.imageId,
     maskId: head.maskId,
     caption: caption.slice(0, maxCaptionLength),
     negativePrompt: negativePromptFor(editType, reading.object ?? head.object),
@@ -272,7 +281,7 @@ export function applyEditResult(session: EditSession, spec: EditJobSpec, outcome
     session,
     {
       ...source,
-      parentId: source.id,
+      parentId: spec.inputVersionId ?? source.id,
       kind: 'result',
       note: spec.instruction || spec.caption,
       imageId: outcome.imageId,

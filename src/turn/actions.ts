@@ -1,6 +1,6 @@
 import type { MaskInput, TurnAction } from '../contracts.ts';
 import { BrushtalkError } from '../errors.ts';
-import { pictureVersion } from '../session/prompts.ts';
+import { pictureVersion } from '../session/edit-inputs.ts';
 import { headVersion } from '../session/session.ts';
 import type { SessionOps } from './ops.ts';
 
@@ -19,7 +19,7 @@ export async function runAction(ops: SessionOps, action: TurnAction, mask?: Mask
   if (!target) throw new BrushtalkError('session.unknown_version', 'That button belongs to a version that no longer exists.');
   const said: string[] = [];
   if (action.action !== 'undo' && action.action !== 'redo' && ops.session.headId !== target.id) said.push(await ops.checkout(target.number));
-  // Run the last edit again: the instruction of the picture the head stands on (its prompts follow prompts.ts).
+  // Run the last edit again: the instruction of the picture the head stands on (its inputs follow edit-inputs.ts).
   const again = () => {
     const head = headVersion(ops.session);
     const picture = head ? pictureVersion(ops.session, head) : null;

@@ -7,7 +7,7 @@ import { maskCoverage, type Mask } from '../images/raster.ts';
 import { formatEta } from '../jobs/eta.ts';
 import type { JobQueue, JobSpec } from '../jobs/queue.ts';
 import type { EditParams } from '../session/params.ts';
-import { pictureVersion } from '../session/prompts.ts';
+import { pictureVersion } from '../session/edit-inputs.ts';
 import * as S from '../session/session.ts';
 import { classifyInstruction } from '../agent/offline-instructor.ts';
 import type { BlobStore } from '../store.ts';

@@ -57,7 +57,8 @@ describe('result buttons', () => {
     view = (await app.core.view(ref))!;
     const last = view.versions.at(-1)!;
     expect(last.kind).toBe('result');
-    expect(last.parentNumber).toBe(5); // the new seed's params version, made on top of v2
+    // The new seed (v5, on top of v2) redoes v2's edit from its input photo: a sibling of v2.
+    expect(last.parentNumber).toBe(1);
     expect(view.versions[4]).toMatchObject({ kind: 'params', parentNumber: 2 });
 
     await turn(app, press('caption', result.versionId, 'an empty wooden table'));

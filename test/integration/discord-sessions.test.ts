@@ -95,7 +95,7 @@ describe('discord: continuing a session', () => {
     const versions = (await env.app.core.view(ref))!.versions;
     expect(versions.slice(3).map((v) => [v.kind, v.note, v.parentNumber])).toEqual([
       ['mask', 'mask from picture', 3],
-      ['result', 'remove the bird', 4],
+      ['result', 'remove the bird', 1], // redone from the photo, with the uploaded mask
     ]);
   });
 
@@ -248,7 +248,8 @@ describe('discord: the conversation the README promises', () => {
     expect(grown.kind).toBe('mask');
     const coverage = (n: number) => env.app.sessions.loadByRef(ref)!.versions.find((v) => v.number === n)!.maskCoverage;
     expect(coverage(4)).toBeGreaterThan(coverage(3) * 1.2); // "bigger" grew the bird's mask
-    expect(view.versions.find((v) => v.number === 5)).toMatchObject({ kind: 'result', parentNumber: 4 });
+    // Refining redoes the edit from the photo it started from (v1), with the grown mask: a sibling of v3.
+    expect(view.versions.find((v) => v.number === 5)).toMatchObject({ kind: 'result', parentNumber: 1, maskId: grown.maskId });
 
     const undo = slash('undo', owner);
     await deliver(env.adapter, undo);

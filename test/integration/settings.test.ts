@@ -67,13 +67,13 @@ describe('a shared channel: each picture belongs to whoever brought it', () => {
     const view = (await app.core.view(shared))!;
     expect(view.versions.slice(4).map((v) => [v.kind, v.parentNumber])).toEqual([
       ['mask', 2],
-      ['result', 5],
+      ['result', 1], // ann's edit redone from her photo with the grown mask
     ]);
   });
 });
 
 describe('Upload mask', () => {
-  it('replaces the mask with the uploaded picture and runs the edit again from that result', async () => {
+  it("replaces the mask with the uploaded picture and runs the edit again from that result's input photo", async () => {
     const { app, adapter } = await start();
     await turn(app, 'ann', { text: 'remove it', images: await picture(), mask: box });
     const result = adapter.reply.images.find((i) => i.details.role === 'result')!.details;
@@ -87,7 +87,7 @@ describe('Upload mask', () => {
     const view = (await app.core.view(shared))!;
     const [mask, rerun] = view.versions.slice(2);
     expect(mask).toMatchObject({ kind: 'mask', note: 'mask from picture', parentNumber: 2 });
-    expect(rerun).toMatchObject({ kind: 'result', parentNumber: 3, maskId: mask.maskId });
+    expect(rerun).toMatchObject({ kind: 'result', parentNumber: 1, maskId: mask.maskId });
     // The new result is painted where the upload was white, and not where the first box was.
     const out = await decodeImage((await app.core.picture(shared, rerun.imageId))!, defaultDecodeLimits);
     const at = (x: number, y: number) => [...out.data.subarray((y * 64 + x) * 3, (y * 64 + x) * 3 + 3)];

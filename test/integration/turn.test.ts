@@ -40,6 +40,44 @@ async function say(app: App, text: string, extra: Partial<IncomingTurn> = {}) {
 }
 
 describe('the turn', () => {
+  it('refine = redo: the same instruction after "mask shrink" redoes the edit from its input photo; a new one builds on the result', async () => {
+    const { app } = await start();
+    const png = await pictureFile(96, 64);
+    const original = testPicture(96, 64);
+    expect((await say(app, 'remove the square', { images: [{ bytes: png }], mask: { kind: 'box', box: { x: 16, y: 8, w: 64, h: 48 } } })).errors).toEqual([]);
+    expect((await say(app, 'mask shrink 16')).errors).toEqual([]);
+    expect((await say(app, 'remove the square')).errors).toEqual([]);
+    const session = app.sessions.loadByRef(ref)!;
+    expect(session.versions.map((v) => [v.number, v.kind, session.versions.find((p) => p.id === v.parentId)?.number ?? null])).toEqual([
+      [1, 'source', null], [2, 'result', 1], [3, 'mask', 2], [4, 'result', 1],
+    ]);
+    const redo = await readRgb(await app.blobs.get(session.versions[3].imageId));
+    // The shrunk hole is 32×16 at 32,24; beyond the blend's 10-px feather, inside the first box, is where the
+    // first pass's fill would show if the edit ran on its result.
+    let checked = 0;
+    let changed = 0;
+    for (let y = 8; y < 56; y++) {
+      for (let x = 16; x < 80; x++) {
+        if (x >= 32 - 11 && x < 64 + 11 && y >= 24 - 11 && y < 40 + 11) continue;
+        checked++;
+        const i = (y * 96 + x) * 3;
+        if ([0, 1, 2].some((c) => redo.data[i + c] !== original.data[i + c])) changed++;
+      }
+    }
+    expect(checked).toBeGreaterThan(500);
+    expect(changed).toBe(0);
+    const centre = (48 + 32 * 96) * 3;
+    expect([redo.data[centre], redo.data[centre + 1], redo.data[centre + 2]]).toEqual([255, 0, 255]);
+
+    // A new instruction applies to the current result: the redo's fill stays where the new mask is not.
+    expect((await say(app, 'remove the dot', { mask: { kind: 'box', box: { x: 2, y: 2, w: 8, h: 8 } } })).errors).toEqual([]);
+    const after = app.sessions.loadByRef(ref)!;
+    const last = after.versions.at(-1)!;
+    expect(after.versions.find((v) => v.id === last.parentId)?.number).toBe(5);
+    const next = await readRgb(await app.blobs.get(last.imageId));
+    expect([next.data[centre], next.data[centre + 1], next.data[centre + 2]]).toEqual([255, 0, 255]);
+  });
+
   it('the engine gets the target caption and a negative prompt, never the instruction (remove / add / change)', async () => {
     const engine = fakeEngine({ generative: true });
     const { app } = await start(engine);

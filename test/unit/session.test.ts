@@ -101,6 +101,19 @@ describe('edit session transitions', () => {
     expect(S.planEdit(S.setMask(done, 'm3', 0.2, 'mask grow 5', c), 'remove the dog', 'removal').caption).toBe('');
   });
 
+  it('refine = redo: the same instruction after a mask change starts from that edit\'s input; a new one from the result', () => {
+    const { session, c } = started();
+    const first = S.planEdit(session, 'remove the cup', 'removal');
+    const done = S.applyEditResult(session, first, { jobId: 'j1', imageId: 'img2', engine: 'e', metrics: {}, previewId: null }, c);
+    const shrunk = S.setMask(done, 'm2', 0.1, 'mask shrink 10', c);
+    const redo = S.planEdit(shrunk, 'remove the cup', 'removal');
+    expect(redo).toMatchObject({ imageId: 'img1', maskId: 'm2', sourceVersionId: shrunk.headId, inputVersionId: session.headId });
+    const sibling = S.requireHead(S.applyEditResult(shrunk, redo, { jobId: 'j2', imageId: 'img3', engine: 'e', metrics: {}, previewId: null }, c));
+    expect(sibling).toMatchObject({ parentId: session.headId, maskId: 'm2', imageId: 'img3' });
+    expect(S.planEdit(shrunk, 'remove the saucer', 'removal')).toMatchObject({ imageId: 'img2', maskId: 'm2' });
+    expect(S.planEdit(shrunk, 'remove the saucer', 'removal').inputVersionId).toBeUndefined();
+  });
+
   it('caption text is taken without the punctuation and quotes people put around it', () => {
     const { session, c } = started();
     for (const typed of [': a red vase', '"a red vase"', '= “a red vase”', '  - a red vase ']) {

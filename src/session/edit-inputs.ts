@@ -1,5 +1,11 @@
 /**
- * The prompts an edit is rendered with, built as BrushEdit builds them (issue 13). The positive prompt is the
+ * What an edit is made from: the picture it starts from, and its prompts (issue 13).
+ *
+ * Refine = redo: running the same instruction again after changing its mask, caption or settings redoes that
+ * edit from the picture it started from (a sibling of the earlier result), not on top of its result; a new
+ * instruction applies to the current picture.
+ *
+ * The prompts are built as BrushEdit builds them. The positive prompt is the
  * target caption: what the picture shows after the edit. A removal describes only what remains — or nothing,
  * when nothing is known — and the removed object goes into the negative prompt. The instruction text itself is
  * never a prompt ("remove the dog" as a prompt paints a dog back).
@@ -41,6 +47,17 @@ export function captionForEdit(session: EditSession, head: Version, instruction:
   }
   if (v?.kind === 'result' && v.caption !== null && sameWords(v.note, instruction)) return v.caption;
   return null;
+}
+
+/**
+ * The picture an edit about to run from `head` starts from: the head's own picture, except when the same
+ * instruction as that picture's edit runs again — then that edit's input.
+ */
+export function inputForEdit(session: EditSession, head: Version, instruction: string): Version {
+  const picture = pictureVersion(session, head);
+  if (picture.kind !== 'result' || !sameWords(picture.note, instruction)) return picture;
+  const parent = session.versions.find((v) => v.id === picture.parentId);
+  return parent ? pictureVersion(session, parent) : picture;
 }
 
 /** The negative prompt: for a removal the removed object first, so the engine steers away from painting it back. */
