@@ -43,7 +43,22 @@ export type Turn =
   | { kind: 'version'; number: number }
   | { kind: 'caption'; text: string }
   | { kind: 'params'; update: Partial<EditParams> }
-  | { kind: 'help'; reason: 'empty' | 'nonsense' | 'question' };
+  /** "stronger", "more steps", "less guidance": a setting moved from its current value (the plan knows it). */
+  | { kind: 'adjust'; param: AdjustableParam; direction: 'up' | 'down' }
+  /** "show me the versions". */
+  | { kind: 'history' }
+  /** "reset", "start over": back to the first picture (version 1); nothing is deleted. */
+  | { kind: 'reset' }
+  /** Thanks and small talk: a one-line answer, nothing changes. */
+  | { kind: 'chat'; topic: ChatTopic }
+  /**
+   * Not an edit. 'commands': asked for the command list (the full help). 'question': what can you do?
+   * 'unclear' ("hmm not quite", "no"), 'nonsense' and 'empty': one short question with suggestions.
+   */
+  | { kind: 'help'; reason: 'empty' | 'nonsense' | 'question' | 'unclear' | 'commands' };
+
+export type AdjustableParam = 'strength' | 'steps' | 'guidance';
+export type ChatTopic = 'thanks' | 'praise' | 'done' | 'ack' | 'greeting' | 'laugh' | 'bye';
 
 /** What the conversation already knows, so follow-ups can say "it". */
 export interface TurnContext {

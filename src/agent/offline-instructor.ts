@@ -3,14 +3,15 @@
  * deterministic rules, so brushtalk runs without an LLM key; plus reading follow-up turns in a conversation.
  * The rules live in ./offline/ by concern: text (normalising, typos), phrase (objects and selectors), classify and
  * change (the five edit types and their precedence), cues (style/season/tone words), caption (target captions),
- * follow-up (mask, history, seeds, selection).
+ * follow-up (mask, history, seeds, selection), conversation (thanks and small talk, "stronger", "show the versions",
+ * "reset", "I liked the previous one better", "hmm not quite").
  */
 import type { InstructorResult, Turn, TurnContext } from './instruction.ts';
 import { additionCaption, backgroundCaption, globalCaption, localCaption, removalCaption } from './offline/caption.ts';
-import { classifyTokens, looksLikeQuestion, prepare } from './offline/classify.ts';
+import { classifyTokens, prepare } from './offline/classify.ts';
+import { readConversation } from './offline/conversation.ts';
 import type { Draft } from './offline/draft.ts';
 import { readCaption, readHistory, readMask, readMaskChange, readParams, readReseed, readSelect } from './offline/follow-up.ts';
-import { functionWords, verbLexicon } from './offline/lexicon.ts';
 import { normalise, tokens } from './offline/text.ts';
 
 export type { InstructorResult, Turn, TurnContext } from './instruction.ts';
@@ -57,29 +58,21 @@ export function classifyInstruction(text: string, sourceCaption?: string): Instr
   return toResult(classifyTokens(prepare(text)), sourceCaption ?? null);
 }
 
-const known = new Set([...functionWords, ...verbLexicon]);
-
-/** Whether nothing in the words could be a word we know or a plausible English word ("asdfgh", "xkcd qq"). */
-function gibberish(list: readonly string[]): boolean {
-  const plausible = (w: string) =>
-    known.has(w) || (/[aeiouy]/.test(w) && !/[^aeiouy\d'-]{5,}/.test(w) && !/(.)\1\1/.test(w) && !/(asdf|sdfg|dfgh|fghj|ghjk|hjkl|qwer|wert|erty|rtyu|zxcv|xcvb)/.test(w));
-  const letters = list.filter((w) => /[a-z]/.test(w));
-  return letters.length === 0 || letters.filter(plausible).length / letters.length < 0.5;
-}
-
 /**
  * What a user turn means, given what the conversation already has. Order: caption (quoted text wins over any
- * words inside it) > history > reseed > params > mask grow/shrink > mask add/subtract > select > edit; an edit
- * nothing understood becomes help ('question' when it was asked as one, else 'nonsense').
+ * words inside it) > conversation (a whole message of chat, complaints, "undo", "stronger", "show the versions",
+ * "reset", "help") > history > reseed > params > mask grow/shrink > mask add/subtract > select > edit; an edit
+ * nothing understood becomes help 'nonsense', answered with one short question (never the command list).
  */
 export function interpretTurn(text: string, context: TurnContext): Turn {
   if (tokens(normalise(text)).filter((w) => w !== ',').length === 0) return { kind: 'help', reason: 'empty' };
   const caption = readCaption(text);
   if (caption) return caption;
+  const talk = readConversation(text);
+  if (talk) return talk;
   const prepared = prepare(text);
   const { list } = prepared;
   if (list.length === 0) return { kind: 'help', reason: 'empty' };
-  if (/^(help|commands|menu|\?+)$/.test(list.join(' '))) return { kind: 'help', reason: 'question' };
   const followUp =
     readHistory(list) ?? readReseed(list) ?? readParams(list) ?? readMask(list, context) ?? readMaskChange(list) ?? (context.hasDetections || context.hasMask ? readSelect(list) : null);
   if (followUp) return followUp;
@@ -87,8 +80,7 @@ export function interpretTurn(text: string, context: TurnContext): Turn {
   if (draft.fallback) {
     const select = readSelect(list);
     if (select) return select;
-    if (gibberish(list)) return { kind: 'help', reason: 'nonsense' };
-    return { kind: 'help', reason: looksLikeQuestion(text, list) ? 'question' : 'nonsense' };
+    return { kind: 'help', reason: 'nonsense' };
   }
   // "now make it red": "it" is the object of the conversation.
   const resolved = draft.pronoun && draft.object === null && context.object && draft.type !== 'addition' ? { ...draft, object: context.object } : draft;

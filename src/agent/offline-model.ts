@@ -4,7 +4,7 @@ import { AIMessage, type BaseMessage } from '@langchain/core/messages';
 import type { ChatResult } from '@langchain/core/outputs';
 import { interpretTurn } from './offline-instructor.ts';
 import { planTurn } from './offline-plan.ts';
-import { readSummary, type SessionSummary } from './summary.ts';
+import { readEngine, readSummary, type SessionSummary } from './summary.ts';
 
 function textOf(message: BaseMessage): string {
   const { content } = message;
@@ -13,7 +13,7 @@ function textOf(message: BaseMessage): string {
 }
 
 const emptySummary: SessionSummary = {
-  version: null, kind: null, image: null, maskPercent: null, maskDrawn: false, caption: null, editType: null, object: null, detections: null, lastInstruction: null, versions: 0,
+  version: null, kind: null, image: null, maskPercent: null, maskDrawn: false, caption: null, editType: null, object: null, detections: null, lastInstruction: null, versions: 0, params: null,
 };
 
 /**
@@ -45,7 +45,7 @@ export class OfflineInstructorModel extends BaseChatModel {
       caption: summary.caption,
       object: summary.object,
     });
-    const plan = planTurn(turn, text, summary);
+    const plan = planTurn(turn, text, summary, (system && readEngine(textOf(system))) ?? undefined);
     const failed = results.find((r) => r.text.startsWith('Error'));
     const step = results.length;
     let message: AIMessage;

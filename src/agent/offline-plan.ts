@@ -1,6 +1,7 @@
+import { defaultParams } from '../session/params.ts';
 import { helpText } from '../turn/commands.ts';
 import type { Selector } from '../vision/detections.ts';
-import type { InstructorResult, Turn } from './instruction.ts';
+import type { AdjustableParam, ChatTopic, InstructorResult, Turn } from './instruction.ts';
 import type { SessionSummary } from './summary.ts';
 
 /** A tool call the offline instructor will make, in order. */
@@ -13,6 +14,12 @@ export interface Plan {
   calls: PlannedCall[];
   /** Said instead of (or before) calling tools: help, or a question back. */
   reply?: string;
+}
+
+/** What the engine can do, as the system prompt says (absent: assume it generates and varies with the seed). */
+export interface EngineHints {
+  generative: boolean;
+  deterministic: boolean;
 }
 
 export function selectorWords(selector: Selector): string {
@@ -50,8 +57,110 @@ function editPlan(edit: InstructorResult, instruction: string, summary: SessionS
   }
 }
 
+/**
+ * How "stronger", "more steps", "less guidance" move a setting: strength ±0.2, steps and guidance ×1.5 or ÷1.5
+ * (by at least one step, rounded to whole steps and to halves of guidance), always inside the valid range.
+ */
+const moves: Record<AdjustableParam, { min: number; max: number; step: (value: number, up: boolean) => number; name: string }> = {
+  strength: { min: 0, max: 1.1, name: 'Strength', step: (v, up) => Math.round((up ? v + 0.2 : v - 0.2) * 100) / 100 },
+  steps: { min: 1, max: 100, name: 'Steps', step: (v, up) => (up ? Math.max(Math.round(v * 1.5), v + 1) : Math.min(Math.round(v / 1.5), v - 1)) },
+  guidance: { min: 0, max: 30, name: 'Guidance', step: (v, up) => (up ? Math.max(Math.round(v * 3) / 2, v + 0.5) : Math.min(Math.round((v / 1.5) * 2) / 2, v - 0.5)) },
+};
+
+export function adjusted(param: AdjustableParam, direction: 'up' | 'down', current: number): number {
+  const move = moves[param];
+  return Math.min(move.max, Math.max(move.min, move.step(current, direction === 'up')));
+}
+
+const hasPicture = (summary: SessionSummary) => summary.version !== null;
+/** Something has been done to the picture, so `undo` means something. */
+const changed = (summary: SessionSummary) => summary.version !== null && summary.version > 1;
+const hasResult = (summary: SessionSummary) => summary.lastInstruction !== null;
+
+function example(engine: EngineHints): string {
+  return engine.generative ? '"remove the bird", "make it winter" or "add a hat"' : '"remove the bird", or mark an area with `mask box x,y,w,h`';
+}
+
+/** The end of a one-line answer: what to do next, from where the conversation is. */
+function whatNext(summary: SessionSummary, engine: EngineHints): string {
+  if (!hasPicture(summary)) return 'send a picture and say what to change, e.g. "remove the bird".';
+  if (changed(summary)) return 'say what to change next, or `undo`.';
+  return `say what to change, e.g. ${example(engine)}.`;
+}
+
+function chatReply(topic: ChatTopic, summary: SessionSummary, engine: EngineHints): string {
+  const next = whatNext(summary, engine);
+  switch (topic) {
+    case 'thanks':
+      return `You're welcome — ${next}`;
+    case 'praise':
+      return `Glad you like it — ${next}`;
+    case 'done':
+      return hasPicture(summary) ? `Kept as it is (v${summary.version}). Say what to change whenever you like.` : `OK — ${next}`;
+    case 'greeting':
+      return `Hi! ${next[0].toUpperCase()}${next.slice(1)}`;
+    case 'laugh':
+      return `😄 ${next[0].toUpperCase()}${next.slice(1)}`;
+    case 'bye':
+      return 'Bye! Every version stays here; pick up where you left off any time.';
+    case 'ack':
+      return `OK — ${next}`;
+  }
+}
+
+/** One short question with two or three things to try, drawn from where the conversation is. */
+function question(summary: SessionSummary, engine: EngineHints): string {
+  if (!hasPicture(summary)) return 'I edit pictures by instruction: send one and say what to change, e.g. "remove the bird" or "make it winter".';
+  const again = engine.deterministic ? 'change the caption (`caption …`)' : 'try another seed';
+  if (summary.kind === 'result' || (hasResult(summary) && !summary.maskDrawn)) {
+    return `Do you want to undo it, ${again}, or change the mask (\`mask grow 10\`)?`;
+  }
+  if (summary.detections) {
+    const other = summary.detections.count > 1 ? 'pick another match (`select other`), ' : '';
+    return `Should I edit what I found ("remove it", "make it red"), ${other}or find something else (\`find the cat\`)?`;
+  }
+  if (summary.maskPercent !== null) return 'What should the marked area become — "remove it", "a wooden table" — or should the mask change (`mask grow 10`)?';
+  return `I edit pictures by instruction — ${example(engine)}: what should change in this one?`;
+}
+
+/** "what can you do?": the short version; `help` has every command. */
+function capabilities(summary: SessionSummary, engine: EngineHints): string {
+  const start = hasPicture(summary) ? '' : 'Send a picture, then say what to change. ';
+  const what = engine.generative
+    ? 'I edit the picture from plain words — "remove the bird", "make the car red", "put her on a beach", "add a hat", "make it winter" — and refine the result: "bigger", "another seed", "stronger", "undo".'
+    : 'This server removes things ("remove the bird") and fills an area you mark from its surroundings; adding or changing things needs BrushNet weights. Refine with "bigger", "undo".';
+  return `${start}${what} Mark an area yourself with \`mask box x,y,w,h\`; \`help\` lists every command.`;
+}
+
+function helpReply(reason: Extract<Turn, { kind: 'help' }>['reason'], summary: SessionSummary, engine: EngineHints): string {
+  switch (reason) {
+    case 'commands':
+      return helpText;
+    case 'question':
+      return capabilities(summary, engine);
+    case 'nonsense':
+      return hasPicture(summary) ? `Sorry, I didn't catch that. ${question(summary, engine)}` : question(summary, engine);
+    case 'empty':
+    case 'unclear':
+      return question(summary, engine);
+  }
+}
+
+function adjustPlan(param: AdjustableParam, direction: 'up' | 'down', summary: SessionSummary, rerun: PlannedCall): Plan {
+  const current = summary.params?.[param] ?? defaultParams[param];
+  const next = adjusted(param, direction, current);
+  if (next === current) {
+    const { name, min, max } = moves[param];
+    return { calls: [], reply: `${name} is already ${current}, as ${direction === 'up' ? 'high' : 'low'} as it goes (${min}–${max}).` };
+  }
+  // With an edit to redo it runs again with the new value; before any edit the value waits for the first one.
+  return { calls: [{ name: 'set_params', args: { [param]: next } }, ...(hasResult(summary) ? [rerun] : [])] };
+}
+
+const anyEngine: EngineHints = { generative: true, deterministic: false };
+
 /** What the offline instructor does for one user turn, as tool calls. Pure. */
-export function planTurn(turn: Turn, text: string, summary: SessionSummary): Plan {
+export function planTurn(turn: Turn, text: string, summary: SessionSummary, engine: EngineHints = anyEngine): Plan {
   const again = summary.lastInstruction ?? summary.caption ?? text;
   const rerun = { name: 'run_edit', args: { instruction: again } };
   switch (turn.kind) {
@@ -77,13 +186,15 @@ export function planTurn(turn: Turn, text: string, summary: SessionSummary): Pla
       return { calls: [{ name: 'set_caption', args: { caption: turn.text } }, rerun] };
     case 'params':
       return { calls: [{ name: 'set_params', args: turn.update }, rerun] };
+    case 'adjust':
+      return adjustPlan(turn.param, turn.direction, summary, rerun);
+    case 'history':
+      return { calls: [{ name: 'history', args: {} }] };
+    case 'reset':
+      return { calls: [{ name: 'checkout', args: { version: 1 } }], reply: 'Back to the original picture (v1); every version is kept — `history` lists them.' };
+    case 'chat':
+      return { calls: [], reply: chatReply(turn.topic, summary, engine) };
     case 'help':
-      return {
-        calls: [],
-        reply:
-          turn.reason === 'empty' || turn.reason === 'nonsense'
-            ? `I edit pictures by instruction — "remove the bird", "make the car red", "put her on a beach", "add a hat", "make it winter" — and refine them: "bigger", "the other one", "another seed", "undo".\n${helpText}`
-            : helpText,
-      };
+      return { calls: [], reply: helpReply(turn.reason, summary, engine) };
   }
 }

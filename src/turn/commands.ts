@@ -36,6 +36,7 @@ export const helpText = [
   '`caption <text>` · `seed N` (or `seed` for a new one) · `steps N` · `guidance X` · `strength X` · `samples N` · `blend on|off`',
   '`defaults strength 0.8 samples 2` → your settings for every new picture (`defaults` shows them, `defaults clear` forgets them)',
   '`undo` · `redo` · `history` · `version N` · `cancel` · `help`',
+  'Plain words work too: "undo that", "go back to the original" (or `reset`), "show the versions", "stop" (= `cancel`); "try again", "stronger"/"weaker" (strength ±0.2), "more steps"/"fewer steps" or "more detail" (steps ×1.5 / ÷1.5), "follow the caption more"/"less guidance" (guidance ×1.5 / ÷1.5) run the last edit again with the change.',
   'Anything else is an instruction: it runs an edit on the current mask.',
 ].join('\n');
 
@@ -102,6 +103,9 @@ function parseMask(rest: string, text: string): Command {
   }
 }
 
+/** "strength up", "steps down": a setting moved from where it is, which the agent's plan knows; not a value to parse. */
+const relative = /^(up|down|higher|lower|more|less|\+|-|\+\+|--)$/i;
+
 function parseNumberParam(name: 'guidance' | 'strength', raw: string | undefined): Command {
   const value = Number(raw);
   if (raw === undefined || raw === '' || !Number.isFinite(value)) bad(`Usage: \`${name} ${name === 'guidance' ? '7.5' : '0.8'}\`.`);
@@ -133,12 +137,21 @@ function parseButtons(rest: string[]): Command {
 
 const bare = new Set(['undo', 'redo', 'history', 'help', 'cancel']);
 
+/**
+ * "stop", "cancel that", "please stop the edit", "abort!": the plain words for `cancel`, on every surface (the
+ * agent has no tool that cancels). Only a whole message of them, so "stop sign" or "remove the stop sign" are edits.
+ */
+const plainCancel =
+  /^(?:(?:no|nah|wait|ok|okay|hey|oh|ugh|oops|hmm|actually|please|pls|plz|just|stop|cancel|abort|halt|nvm|never ?mind)\s+)*(?:(?:can|could|would) (?:you|u) (?:please )?)?(?:stop|cancel|abort|halt|kill)(?:\s+(?:it|that|this|them|the (?:current )?(?:edit|edits|job|jobs|render|rendering|generation|run|one)|(?:the )?editing|rendering|generating|everything|all(?: of (?:it|them))?|all edits|now|right now|please|pls|plz|thanks|for now|asap|already|immediately))*$/;
+
 export function parseCommand(input: string): Command {
   const text = input.trim();
   const [first = '', ...rest] = text.split(/\s+/);
   const word = first.toLowerCase().replace(/^\//, '');
   const args = rest.join(' ');
   if (bare.has(word) && rest.length === 0) return { type: word as 'undo' };
+  if (/^(strength|steps|guidance)$/.test(word) && rest.length === 1 && relative.test(rest[0])) return { type: 'edit', instruction: text };
+  if (plainCancel.test(text.toLowerCase().replace(/[.!?,;:\u2026]+/g, ' ').replace(/\s+/g, ' ').trim())) return { type: 'cancel' };
   switch (word) {
     case 'mask':
       return parseMask(args, text);

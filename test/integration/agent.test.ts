@@ -150,6 +150,29 @@ describe('the editing agent', () => {
     expect(rows(app).versions).toHaveLength(1);
   });
 
+  it('a conversation, not a manual: thanks, "stronger", "hmm not quite", "that\'s worse, undo", versions, stop, reset (issue 13)', async () => {
+    const app = await start(undefined, {}, fakeEngine({ generative: true }));
+    await say(app, '', [{ bytes: await pictureFile(96, 48) }]);
+    await say(app, 'remove the bird');
+    const text = async (words: string) => (await say(app, words)).texts.join('\n');
+    expect(await text('thanks!')).toBe("You're welcome — say what to change next, or `undo`.");
+    expect(await text('make it stronger pls')).toMatch(/^Set strength 1\.1\.\nEditing with fake-fill/);
+    expect(await text('hmm not quite')).toBe('Do you want to undo it, try another seed, or change the mask (`mask grow 10`)?');
+    expect(await text("that's worse, undo")).toMatch(/^Undone\. Now at v\d+ result: remove the bird/);
+    expect(await text('show me the versions')).toMatch(/→ v\d+ result: remove the bird/);
+    expect(await text('stop')).toBe('Nothing is running in this conversation.');
+    expect(await text('more steps')).toMatch(/^Set steps 75\.\nEditing with fake-fill/);
+    expect(await text('reset')).toMatch(/^Back to the original picture \(v1\); every version is kept — `history` lists them\.\nNow at v1 source/);
+    for (const words of ['what can you do?', 'lol', 'meh']) expect(await text(words)).not.toMatch(/`mask ellipse x,y,w,h`/); // never the whole command list
+    const { jobs, head } = rows(app);
+    expect(jobs.map((j) => [j.state, j.instruction, j.params.strength, j.params.steps])).toEqual([
+      ['done', 'remove the bird', 1, 50],
+      ['done', 'remove the bird', 1.1, 50], // "stronger" re-ran the edit at strength 1.1
+      ['done', 'remove the bird', 1, 75], // after the undo, "more steps" started from strength 1 again
+    ]);
+    expect(head.number).toBe(1);
+  });
+
   it('prompt injection changes nothing outside the session', async () => {
     const app = await start();
     const other: ConversationRef = { platform: 'test', scope: 'g', channelId: 'someone-else' };

@@ -36,6 +36,21 @@ const parsed: [string, Command][] = [
   ['buttons owner', { type: 'buttons', everyone: false }],
   ['remove the cup from the table', { type: 'edit', instruction: 'remove the cup from the table' }],
   ['undo the red colour please', { type: 'edit', instruction: 'undo the red colour please' }],
+  // the plain words for `cancel`, and edits that only contain them
+  ['stop', { type: 'cancel' }],
+  ['Stop!', { type: 'cancel' }],
+  ['cancel that', { type: 'cancel' }],
+  ['please stop the edit', { type: 'cancel' }],
+  ['wait, stop it now', { type: 'cancel' }],
+  ['could you cancel the current job please', { type: 'cancel' }],
+  ['abort abort', { type: 'cancel' }],
+  ['stop sign', { type: 'edit', instruction: 'stop sign' }],
+  ['remove the stop sign', { type: 'edit', instruction: 'remove the stop sign' }],
+  ['stop the car from looking blurry', { type: 'edit', instruction: 'stop the car from looking blurry' }],
+  // a setting moved in words goes to the agent, which knows the current value
+  ['strength up', { type: 'edit', instruction: 'strength up' }],
+  ['steps down', { type: 'edit', instruction: 'steps down' }],
+  ['Guidance higher', { type: 'edit', instruction: 'Guidance higher' }],
 ];
 
 describe('command parser', () => {

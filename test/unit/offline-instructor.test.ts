@@ -3,6 +3,9 @@ import type { InstructorResult, Turn, TurnContext } from '../../src/agent/instru
 import { classifyInstruction, interpretTurn } from '../../src/agent/offline-instructor.ts';
 import { correctTypos, editDistance, normalise, stripFillers, tokens } from '../../src/agent/offline/text.ts';
 import { readNounPhrase } from '../../src/agent/offline/phrase.ts';
+import { adjusted, planTurn, type EngineHints, type Plan } from '../../src/agent/offline-plan.ts';
+import type { SessionSummary } from '../../src/agent/summary.ts';
+import { helpText, parseCommand } from '../../src/turn/commands.ts';
 
 type Expect = Partial<InstructorResult>;
 
@@ -235,7 +238,7 @@ const turns: [string, Turn, TurnContext?][] = [
   ['   ', { kind: 'help', reason: 'empty' }],
   ['🤔🤔', { kind: 'help', reason: 'empty' }],
   ['what can you do?', { kind: 'help', reason: 'question' }],
-  ['help', { kind: 'help', reason: 'question' }],
+  ['help', { kind: 'help', reason: 'commands' }],
   ['asdf qwer zxcv', { kind: 'help', reason: 'nonsense' }],
   ['blorp', { kind: 'help', reason: 'nonsense' }],
 ];
@@ -294,5 +297,180 @@ describe('text helpers', () => {
     expect(readNounPhrase(tokens("the girl's red scarf"))).toMatchObject({ object: 'red scarf', selector: null });
     expect(readNounPhrase(tokens('a bunch of flowers'))).toMatchObject({ object: 'bunch of flowers' });
     expect(readNounPhrase(tokens('it'))).toMatchObject({ object: null, pronoun: true });
+  });
+});
+
+// Issue 13, "conversation, not a manual": what a follow-up does, end to end through the pure parts of a turn —
+// the command parser first (as the turn does), then the offline instructor's reading and its plan of tool calls.
+const params = { seed: 7, samples: 1, steps: 50, guidance: 7.5, strength: 1, blend: true };
+const afterEdit: SessionSummary = {
+  version: 3, kind: 'result', image: { width: 96, height: 64 }, maskPercent: 4.2, maskDrawn: false, caption: 'a dog on grass', editType: 'removal',
+  object: 'cat', detections: { phrase: 'cat', count: 1, selected: [1] }, lastInstruction: 'remove the cat', versions: 3, params,
+};
+const pictureOnly: SessionSummary = {
+  ...afterEdit, version: 1, kind: 'source', maskPercent: null, caption: null, editType: null, object: null, detections: null, lastInstruction: null, versions: 1,
+};
+const noPicture: SessionSummary = { ...pictureOnly, version: null, kind: null, image: null, versions: 0, params: null };
+
+function respond(text: string, summary: SessionSummary, engine?: EngineHints): Plan | { command: string } {
+  const command = parseCommand(text);
+  if (command.type !== 'edit') return { command: command.type };
+  const context = { hasMask: summary.maskPercent !== null, hasDetections: summary.detections !== null, caption: summary.caption, object: summary.object };
+  return planTurn(interpretTurn(text, context), text, summary, engine);
+}
+
+const rerun = { name: 'run_edit', args: { instruction: 'remove the cat' } };
+const undo = { calls: [{ name: 'undo', args: {} }] };
+const first = { calls: [{ name: 'checkout', args: { version: 1 } }] };
+const reset = { calls: [{ name: 'checkout', args: { version: 1 } }], reply: 'Back to the original picture (v1); every version is kept — `history` lists them.' };
+const reseed = { calls: [{ name: 'set_params', args: { new_seed: true } }, rerun] };
+const history = { calls: [{ name: 'history', args: {} }] };
+const set = (args: Record<string, unknown>) => ({ calls: [{ name: 'set_params', args }, rerun] });
+const cancel = { command: 'cancel' };
+const say = (reply: string) => ({ calls: [], reply });
+const next = 'say what to change next, or `undo`.';
+const ask = say('Do you want to undo it, try another seed, or change the mask (`mask grow 10`)?');
+
+// [what someone typed after an edit, what happens]
+const afterAnEdit: [string, Plan | { command: string }][] = [
+  // take it back
+  ['ugh undo that', undo],
+  ['nah go back', undo],
+  ["that's worse, undo", undo],
+  ['Thats worse', undo],
+  ['it looks even worse now lol', undo],
+  ['I liked the previous one better', undo],
+  ['hmm the last one was better tbh', undo],
+  ['prefer the one before', undo],
+  ['undoo', undo],
+  ['take me back to the previous version', undo],
+  ['i want the old one back', undo],
+  // the first picture
+  ['go back to the first one', first],
+  ['revert to original', first],
+  ['show me the original again', first],
+  ['the original was better', first],
+  ['go back to the beginning', first],
+  ['reset', reset],
+  ['start over pls', reset],
+  ['can we just start from scratch?', reset],
+  // another result
+  ['can u try again', reseed],
+  ['one more', reseed],
+  ['try agian', reseed],
+  ['another one please', reseed],
+  ['nice but try something else', reseed],
+  // relative settings (strength 1, steps 50, guidance 7.5 now)
+  ['make it stronger pls', set({ strength: 1.1 })],
+  ['Stronger!', set({ strength: 1.1 })],
+  ['a bit weaker', set({ strength: 0.8 })],
+  ['too much, tone it down', set({ strength: 0.8 })],
+  ["it's barely visible", set({ strength: 1.1 })],
+  ['more steps', set({ steps: 75 })],
+  ['use fewer steps', set({ steps: 33 })],
+  ['more detail please', set({ steps: 75 })],
+  ['follow the caption more closely', set({ guidance: 11.5 })],
+  ['less guidance', set({ guidance: 5 })],
+  ['strength up', set({ strength: 1.1 })],
+  ['way too strong', set({ strength: 0.8 })],
+  ['be more creative', set({ guidance: 5 })],
+  // stop what is running
+  ['stop', cancel],
+  ['cancel that', cancel],
+  ['STOP IT!!', cancel],
+  ['please stop the edit', cancel],
+  // the versions
+  ['show history', history],
+  ['show me the versions', history],
+  ['what have we done so far?', history],
+  ['list all versions', history],
+  // small talk: one line
+  ['thanks!', say(`You're welcome — ${next}`)],
+  ['perfect thanks', say(`You're welcome — ${next}`)],
+  ['thx a lot 🙏', say(`You're welcome — ${next}`)],
+  ['Thank you so much!!', say(`You're welcome — ${next}`)],
+  ['love it!!', say(`Glad you like it — ${next}`)],
+  ['looks great', say(`Glad you like it — ${next}`)],
+  ['lol', say(`😄 Say what to change next, or \`undo\`.`)],
+  ['hey there', say(`Hi! Say what to change next, or \`undo\`.`)],
+  ['ok', say(`OK — ${next}`)],
+  ['keep it', say('Kept as it is (v3). Say what to change whenever you like.')],
+  ['bye!', say('Bye! Every version stays here; pick up where you left off any time.')],
+  // unclear: one question, three things to try
+  ['hmm not quite', ask],
+  ['nope', ask],
+  ["that's not what I wanted", ask],
+  ['meh', ask],
+  ['what now?', ask],
+  ['still not right', ask],
+  ['idk', ask],
+  ['asdfgh', say(`Sorry, I didn't catch that. ${ask.reply}`)],
+  // help: the short answer, unless the commands are asked for
+  ['what can you do?', say(expect.stringMatching(/^I edit the picture from plain words — "remove the bird".*`mask box x,y,w,h`; `help` lists every command\.$/) as unknown as string)],
+  ['help', { command: 'help' }],
+  ['help me', say(helpText)],
+];
+
+describe('follow-ups after an edit (issue 13)', () => {
+  it.each(afterAnEdit)('%j', (text, expected) => {
+    expect(respond(text, afterEdit)).toEqual(expected);
+  });
+
+  it('never answers a follow-up with the whole command list unless asked', () => {
+    for (const [text] of afterAnEdit) {
+      if (/^help/.test(text)) continue;
+      const plan = respond(text, afterEdit);
+      if ('reply' in plan) expect(plan.reply).not.toContain(helpText);
+    }
+  });
+});
+
+const editsStayEdits = [
+  'remove the dog', 'make him stronger', 'make the sky more dramatic', 'remove the stop sign', 'add more detail to the dress', 'no hats',
+  'make the car red', 'thanks, now remove the lamp', 'put her on a beach', 'ok now make it winter', 'remove the watermark please', 'yes make it red', 'make the colors more intense',
+];
+
+describe('instructions that look like follow-ups stay instructions', () => {
+  it.each(editsStayEdits)('%j', (text) => {
+    const plan = respond(text, afterEdit);
+    expect('calls' in plan && plan.calls[0]?.name).toBe('classify_edit');
+  });
+});
+
+describe('follow-ups answer from where the conversation is', () => {
+  it('before any edit: settings wait for the first edit, suggestions are instructions', () => {
+    expect(respond('stronger', pictureOnly)).toEqual({ calls: [{ name: 'set_params', args: { strength: 1.1 } }] });
+    expect(respond('thanks', pictureOnly)).toEqual(say(`You're welcome — say what to change, e.g. "remove the bird", "make it winter" or "add a hat".`));
+    expect(respond('hmm not quite', pictureOnly)).toEqual(say('I edit pictures by instruction — "remove the bird", "make it winter" or "add a hat": what should change in this one?'));
+    expect(respond('hmm not quite', { ...pictureOnly, maskPercent: 12, maskDrawn: true })).toEqual(
+      say('What should the marked area become — "remove it", "a wooden table" — or should the mask change (`mask grow 10`)?'),
+    );
+    expect(respond('no', { ...pictureOnly, version: 2, kind: 'mask', maskPercent: 3, detections: { phrase: 'cat', count: 2, selected: [1] } })).toEqual(
+      say('Should I edit what I found ("remove it", "make it red"), pick another match (`select other`), or find something else (`find the cat`)?'),
+    );
+  });
+
+  it('without a picture: say to send one', () => {
+    expect(respond('hi', noPicture)).toEqual(say('Hi! Send a picture and say what to change, e.g. "remove the bird".'));
+    expect(respond('huh', noPicture)).toEqual(say('I edit pictures by instruction: send one and say what to change, e.g. "remove the bird" or "make it winter".'));
+  });
+
+  it('relative settings stop at the ends of their range', () => {
+    expect(respond('stronger', { ...afterEdit, params: { ...params, strength: 1.1 } })).toEqual(say('Strength is already 1.1, as high as it goes (0–1.1).'));
+    expect(respond('weaker', { ...afterEdit, params: { ...params, strength: 0.1 } })).toEqual(set({ strength: 0 }));
+    expect(respond('more steps', { ...afterEdit, params: { ...params, steps: 80 } })).toEqual(set({ steps: 100 }));
+    expect(respond('fewer steps', { ...afterEdit, params: { ...params, steps: 1 } })).toEqual(say('Steps is already 1, as low as it goes (1–100).'));
+    expect(adjusted('steps', 'up', 1)).toBe(2);
+    expect(adjusted('guidance', 'up', 0)).toBe(0.5);
+    expect(adjusted('guidance', 'down', 30)).toBe(20);
+    expect(adjusted('strength', 'down', 0.3)).toBe(0.1);
+  });
+
+  it('suggests only what the engine can do', () => {
+    expect(respond('hmm not quite', afterEdit, { generative: true, deterministic: true })).toEqual(
+      say('Do you want to undo it, change the caption (`caption …`), or change the mask (`mask grow 10`)?'),
+    );
+    const fill = respond('what can you do?', afterEdit, { generative: false, deterministic: true });
+    expect('reply' in fill && fill.reply).toMatch(/^This server removes things \("remove the bird"\) and fills an area you mark .* needs BrushNet weights/);
   });
 });

@@ -180,8 +180,3 @@ export function classifyTokens({ list, corrected }: Prepared): Draft {
   return { ...draft, confidence: Math.max(0.05, Math.round((draft.confidence - 0.05 * corrected) * 100) / 100) };
 }
 
-/** Whether words end a sentence with a question mark or open like a question. */
-export function looksLikeQuestion(text: string, list: readonly string[]): boolean {
-  return /\?\s*$/.test(text.trim()) || /^(what|how|why|who|which|where|when|is|are|does|do|help|hi|hello|hey|can|could)$/.test(list[0] ?? '');
-}
-

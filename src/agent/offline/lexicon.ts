@@ -30,7 +30,7 @@ export const leadingFillers: readonly string[] = [
   'how about', 'what about', 'can you', 'could you', 'would you', 'will you', 'can u', 'could u', 'try to', 'try and', 'and then', 'no wait', 'how about you',
   'hmm', 'hm', 'hmmm', 'um', 'umm', 'uh', 'er', 'ok', 'okay', 'k', 'alright', 'so', 'well', 'actually', 'just', 'please', 'pls', 'plz',
   'kindly', 'now', 'then', 'next', 'hey', 'yo', 'bot', 'brushtalk', 'maybe', 'perhaps', 'quickly', "let's", 'lets', 'let us', 'oh', 'wait',
-  'instead', 'rather', 'no', 'nope', 'nah', 'cool', 'great', 'nice', 'thanks', 'good', 'i think', 'you know', 'first',
+  'instead', 'rather', 'no', 'nope', 'nah', 'cool', 'great', 'nice', 'thanks', 'good', 'i think', 'you know', 'first', 'yes', 'yeah', 'yep', 'yup',
 ];
 export const trailingFillers: readonly string[] = [
   'if you can', 'if possible', 'thank you', 'for me', 'please', 'pls', 'plz', 'thanks', 'thx', 'instead', 'now', 'ok', 'okay', 'for me please',
@@ -133,7 +133,7 @@ export const selectorWords = set(
     'fifth sixth seventh eighth ninth tenth last both all every each other others another remaining rest biggest largest smallest bigger larger smaller big large small',
 );
 
-/** Function words: known, so the typo corrector leaves them alone, and evidence that a text is not gibberish. */
+/** Function words: known, so the typo corrector leaves them alone. */
 export const functionWords = set(
   'a an the it this that these those is are was were be been do does did have has had can could would will should shall may might must ' +
     'i me my you your he she him her his they them their we us our its what how why who where when which not no yes and or but so if ' +
