@@ -111,8 +111,10 @@ function chatReply(topic: ChatTopic, summary: SessionSummary, engine: EngineHint
 /** One short question with two or three things to try, drawn from where the conversation is. */
 function question(summary: SessionSummary, engine: EngineHints): string {
   if (!hasPicture(summary)) return 'I edit pictures by instruction: send one and say what to change, e.g. "remove the bird" or "make it winter".';
-  const again = engine.deterministic ? 'change the caption (`caption …`)' : 'try another seed';
   if (summary.kind === 'result' || (hasResult(summary) && !summary.maskDrawn)) {
+    // Only what can change the picture on this engine: a fill-only engine ignores seeds and captions.
+    if (!engine.generative && engine.deterministic) return 'Do you want to undo it, or change the mask (`mask grow 10`, `mask shrink 10`, or paint it again)?';
+    const again = engine.deterministic ? 'change the caption (`caption …`)' : 'try another seed';
     return `Do you want to undo it, ${again}, or change the mask (\`mask grow 10\`)?`;
   }
   if (summary.detections) {

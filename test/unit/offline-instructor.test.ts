@@ -470,6 +470,10 @@ describe('follow-ups answer from where the conversation is', () => {
     expect(respond('hmm not quite', afterEdit, { generative: true, deterministic: true })).toEqual(
       say('Do you want to undo it, change the caption (`caption …`), or change the mask (`mask grow 10`)?'),
     );
+    // The classical engine: seeds and captions change nothing, so only the mask is offered.
+    expect(respond('hmm not quite', afterEdit, { generative: false, deterministic: true })).toEqual(
+      say('Do you want to undo it, or change the mask (`mask grow 10`, `mask shrink 10`, or paint it again)?'),
+    );
     const fill = respond('what can you do?', afterEdit, { generative: false, deterministic: true });
     expect('reply' in fill && fill.reply).toMatch(/^This server removes things \("remove the bird"\) and fills an area you mark .* needs BrushNet weights/);
   });
