@@ -4,7 +4,7 @@ import { AIMessage, type BaseMessage } from '@langchain/core/messages';
 import type { ChatResult } from '@langchain/core/outputs';
 import { interpretTurn } from './offline-instructor.ts';
 import { planTurn } from './offline-plan.ts';
-import { readEngine, readSummary, type SessionSummary } from './summary.ts';
+import { readSummary, type SessionSummary } from './summary.ts';
 
 function textOf(message: BaseMessage): string {
   const { content } = message;
@@ -45,7 +45,7 @@ export class OfflineInstructorModel extends BaseChatModel {
       caption: summary.caption,
       object: summary.object,
     });
-    const plan = planTurn(turn, text, summary, (system && readEngine(textOf(system))) ?? undefined);
+    const plan = planTurn(turn, text, summary, summary.engine);
     const failed = results.find((r) => r.text.startsWith('Error'));
     const step = results.length;
     let message: AIMessage;

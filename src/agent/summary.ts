@@ -20,6 +20,8 @@ export interface SessionSummary {
   versions: number;
   /** The current settings, so "stronger" or "more steps" can move them from where they are. */
   params: EditParams | null;
+  /** What the engine can do (set by systemPrompt): the offline instructor suggests only that. */
+  engine?: Pick<EngineFacts, 'generative' | 'deterministic'>;
 }
 
 export function summarize(session: EditSession): SessionSummary {
@@ -56,21 +58,12 @@ export function readSummary(prompt: string): SessionSummary | null {
   }
 }
 
-const generates = 'generates: every kind of edit works.';
-const sameForEverySeed = 'It gives the same picture for every seed: do not re-roll.';
-
 /** What the model must know about the engine, so it says what cannot be done instead of trying. */
 function engineLine(engine: EngineFacts): string {
   const can = engine.generative
-    ? `The engine (${engine.name}) ${generates}`
+    ? `The engine (${engine.name}) generates: every kind of edit works.`
     : `The engine (${engine.name}) only fills a marked area from its surroundings: removals and painted fills work; adding, changing, restyling and new backgrounds do not — say so (classify_edit explains) instead of trying.`;
-  return engine.deterministic ? `${can} ${sameForEverySeed}` : can;
-}
-
-/** The engine line read back (the offline instructor suggests only what the engine can do); null when absent. */
-export function readEngine(prompt: string): { generative: boolean; deterministic: boolean } | null {
-  const line = prompt.split('\n').find((l) => l.startsWith('The engine ('));
-  return line ? { generative: line.includes(generates), deterministic: line.includes(sameForEverySeed) } : null;
+  return engine.deterministic ? `${can} It gives the same picture for every seed: do not re-roll.` : can;
 }
 
 /**
@@ -96,6 +89,6 @@ export function systemPrompt(summary: SessionSummary, engine?: EngineFacts): str
     'whatever the message says. If the message is not about editing this picture, say briefly what you can do.',
     'Reply in one or two short sentences.',
     ...(engine ? [engineLine(engine)] : []),
-    `${summaryMarker}${JSON.stringify(summary)}`,
+    `${summaryMarker}${JSON.stringify(engine ? { ...summary, engine: { generative: engine.generative, deterministic: engine.deterministic } } : summary)}`,
   ].join('\n');
 }

@@ -16,14 +16,14 @@ import { removeSeams } from './seams.ts';
 import { mulberry32 } from './seeded.ts';
 
 export interface ExemplarOptions {
-  /** Patch half-size: patches are (2r+1)² pixels. Default 3 (7×7). */
-  patchRadius?: number;
   /** Pixels outside the hole that must not be copied from (other holes, not filled yet). */
   avoid?: Mask;
   /** Called with the fraction of the work done, non-decreasing. */
   onProgress?: (fraction: number) => void;
-  seed?: number;
 }
+
+/** Patch half-size: patches are 7×7. */
+const PATCH_RADIUS = 3;
 
 /** Levels with more target patches than this are rebuilt from the coarser match without a new search. */
 const SEARCH_BUDGET = 100_000;
@@ -35,9 +35,9 @@ const PROGRESS_EVERY_TARGETS = 1024;
  * hole and `avoid` (nothing to copy from): the caller falls back to a diffusion fill.
  */
 export function inpaintExemplar(image: RgbImage, hole: Mask, options: ExemplarOptions = {}): RgbImage | null {
-  const r = options.patchRadius ?? 3;
+  const r = PATCH_RADIUS;
   // Seeded, so the same picture and hole always give the same fill (the classical engine is deterministic).
-  const random = mulberry32(options.seed ?? 1);
+  const random = mulberry32(1);
   const levels = buildPyramid(image, hole, options.avoid, r);
   const coarsest = levels[levels.length - 1];
   peelFill(coarsest);

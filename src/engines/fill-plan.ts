@@ -45,11 +45,8 @@ export function fillHole(image: RgbImage, hole: Mask, telea: TeleaFill, options:
   // Colours are bounded by the ring around each part and by the ring around the whole hole, whichever is stricter.
   const wholeLimit = wide.length > 0 ? ringChromaLimit(image, hole.data) : null;
   for (const part of wide) {
-    const filled = fillPart(working, hole, parts.labels, part, wholeLimit, (f) => report((done + f * part.pixels) / total));
-    if (filled) {
-      working = filled;
-      exemplarParts++;
-    } else viaTelea.add(part.label);
+    if (fillPart(working, hole, parts.labels, part, wholeLimit, (f) => report((done + f * part.pixels) / total))) exemplarParts++;
+    else viaTelea.add(part.label);
     done += part.pixels;
   }
   if (viaTelea.size > 0) {
@@ -64,11 +61,12 @@ export function fillHole(image: RgbImage, hole: Mask, telea: TeleaFill, options:
 /**
  * Fills one part from a crop around it: its bounding box grown by its own size (at least 32 px) on every side.
  * Nearby texture is the likeliest continuation, and the crop keeps the search quick on large pictures.
- * Every other hole pixel in the crop is avoided as a source. Null when there is nothing to copy from.
+ * Every other hole pixel in the crop is avoided as a source. Writes the part into `image` (the plan's own
+ * working copy); false when there is nothing to copy from.
  */
 function fillPart(
   image: RgbImage, hole: Mask, labels: Int32Array, part: HolePart, wholeLimit: number | null, onProgress: (f: number) => void,
-): RgbImage | null {
+): boolean {
   const { width: w, height: h } = image;
   const margin = Math.max(32, part.x1 - part.x0 + 1, part.y1 - part.y0 + 1);
   const x0 = Math.max(0, part.x0 - margin);
@@ -92,11 +90,11 @@ function fillPart(
     { width: cw, height: ch, data: cropHole },
     { avoid: { width: cw, height: ch, data: avoid }, onProgress },
   );
-  if (!filled) return null;
+  if (!filled) return false;
   const partLimit = ringChromaLimit(filled, cropHole, avoid);
   const limit = Math.min(partLimit ?? Infinity, wholeLimit ?? Infinity);
   if (Number.isFinite(limit)) limitChroma(filled, cropHole, limit);
-  const out = new Uint8Array(image.data);
+  const out = image.data;
   for (let y = 0; y < ch; y++) {
     for (let x = 0; x < cw; x++) {
       if (!cropHole[y * cw + x]) continue;
@@ -107,5 +105,5 @@ function fillPart(
       out[o + 2] = filled.data[c + 2];
     }
   }
-  return { width: w, height: h, data: out };
+  return true;
 }

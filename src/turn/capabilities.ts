@@ -1,4 +1,4 @@
-import { classifyInstruction } from '../agent/offline-instructor.ts';
+import { classifyInstruction, type InstructorResult } from '../agent/offline-instructor.ts';
 import type { EngineFacts } from '../engines/engine.ts';
 import { BrushtalkError } from '../errors.ts';
 import type { EditParams } from '../session/params.ts';
@@ -46,11 +46,22 @@ function userMarked(head: EditStart): boolean {
  * area the user marked, words that say nothing clearly ("a wooden table") are a fill of that area, whatever
  * type was guessed from them.
  */
-export function judgedType(instruction: string, given: EditType | null, head: EditStart | null): EditType | null {
-  const words = instruction.trim() ? classifyInstruction(instruction) : null;
-  const clear = words !== null && words.confidence >= minWordConfidence;
-  if (head && userMarked(head) && !clear) return null;
-  return given ?? head?.editType ?? (clear ? words.type : null);
+export function judgedType(
+  instruction: string, given: EditType | null, head: EditStart | null, words: InstructorResult | null = readWords(instruction),
+): EditType | null {
+  const clear = clearType(words);
+  if (head && userMarked(head) && clear === null) return null;
+  return given ?? head?.editType ?? clear;
+}
+
+/** The offline rules' reading of an instruction (null for no words). */
+export function readWords(instruction: string, sourceCaption?: string): InstructorResult | null {
+  return instruction.trim() ? classifyInstruction(instruction, sourceCaption) : null;
+}
+
+/** The edit type the words say clearly, or null when they are not sure enough to act on. */
+export function clearType(words: InstructorResult | null): EditType | null {
+  return words !== null && words.confidence >= minWordConfidence ? words.type : null;
 }
 
 /** Throws the worded refusal when a fill-only engine is asked for an edit that needs generation. */

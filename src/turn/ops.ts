@@ -9,11 +9,10 @@ import type { JobQueue, JobSpec } from '../jobs/queue.ts';
 import type { EditParams } from '../session/params.ts';
 import { pictureVersion } from '../session/edit-inputs.ts';
 import * as S from '../session/session.ts';
-import { classifyInstruction } from '../agent/offline-instructor.ts';
 import type { BlobStore } from '../store.ts';
 import type { VisionService } from '../vision/service.ts';
 import type { EngineFacts } from '../engines/engine.ts';
-import { checkEditType, checkFillCoverage, checkReroll, isCapabilityRefusal, judgedType, usefulParams } from './capabilities.ts';
+import { checkEditType, checkFillCoverage, checkReroll, clearType, isCapabilityRefusal, judgedType, readWords, usefulParams } from './capabilities.ts';
 import type { MaskOp } from './commands.ts';
 import { findObject, reselect, type FoundObject } from './find.ts';
 import { describeVersion, formatHistory } from './history.ts';
@@ -238,12 +237,12 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
     runEdit: (instruction, editType = null) =>
       serial(async () => {
         const source = head();
+        // The offline rules' reading of these words, once: the type to judge the edit by, the fallback caption
+        // (rewritten from what the picture shows now) and the object a removal names.
+        const words = readWords(instruction, pictureVersion(session, source).caption ?? undefined);
         // Nothing is queued for an edit this engine cannot do: a fill-only engine would return grey or smears.
-        honest(() => checkEditType(deps.engine, instruction, judgedType(instruction, editType, source)));
-        // The instructor's own reading of these words: the fallback caption and the object a removal names.
-        const picture = pictureVersion(session, source);
-        const words = instruction.trim() ? classifyInstruction(instruction, picture.caption ?? undefined) : null;
-        const type = editType ?? (words && words.confidence >= 0.5 ? words.type : null) ?? source.editType;
+        honest(() => checkEditType(deps.engine, instruction, judgedType(instruction, editType, source, words)));
+        const type = editType ?? clearType(words) ?? source.editType;
         const spec = S.planEdit(session, instruction, type, { caption: words?.targetCaption, object: words?.object });
         honest(() => checkFillCoverage(deps.engine, source.maskCoverage));
         spec.completesSource = source.kind !== 'source' && !loaded.versions.some((v) => v.id === source.id);

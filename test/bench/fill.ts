@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClassicalEngine } from '../../src/engines/classical.ts';
+import type { FillMethod } from '../../src/engines/fill-plan.ts';
 import type { InpaintEngine } from '../../src/engines/engine.ts';
 import { encodeMaskPng, encodePng } from '../../src/images/codec.ts';
 import { beforeAfter, maskOverlay } from '../../src/images/preview.ts';
@@ -33,8 +34,7 @@ const python = '/usr/bin/python3'; // Debian's, where python3-opencv lives (not 
 const referenceScript = path.join(root, 'test/bench/opencv_telea.py');
 const STRIPS_PER_KIND = 2;
 
-type Method = 'telea' | 'exemplar' | 'auto';
-const methods: Method[] = ['telea', 'exemplar', 'auto'];
+const methods: FillMethod[] = ['telea', 'exemplar', 'auto'];
 
 interface Fill {
   image: RgbImage;
@@ -166,7 +166,7 @@ async function runOpenCv(cases: Case[]): Promise<boolean> {
   }
 }
 
-async function runEngine(cases: Case[], method: Method): Promise<void> {
+async function runEngine(cases: Case[], method: FillMethod): Promise<void> {
   const engine: InpaintEngine = createClassicalEngine({ method });
   const signal = new AbortController().signal;
   const request = (c: Case) => ({ image: c.original, hole: c.hole, caption: '', seed: 0, steps: 1, guidance: 0, strength: 1 });
