@@ -33,13 +33,15 @@ export const conversations = sqliteTable(
   (t) => [uniqueIndex('conversations_ref').on(t.platform, t.scope, t.channelId, t.threadId)],
 );
 
-/** The edit graph: every step (new image, mask change, caption, params, result) is a version. */
+/** The edit graph: every step (new image, mask change, caption, params, result) is a version; the images and results are numbered pictures. */
 export const versions = sqliteTable(
   'versions',
   {
     id: text('id').primaryKey(),
     conversationId: text('conversation_id').notNull().references(() => conversations.id, { onDelete: 'cascade' }),
     number: integer('number').notNull(),
+    /** The picture number users see (sources and results, 1, 2, 3…); null on mask, caption and settings steps. */
+    picture: integer('picture'),
     parentId: text('parent_id'),
     kind: text('kind', { enum: ['source', 'mask', 'caption', 'params', 'result'] }).notNull(),
     note: text('note').notNull().default(''),
@@ -64,6 +66,7 @@ export const versions = sqliteTable(
   },
   (t) => [
     uniqueIndex('versions_number').on(t.conversationId, t.number),
+    uniqueIndex('versions_picture').on(t.conversationId, t.picture),
     uniqueIndex('versions_job').on(t.jobId),
     index('versions_parent').on(t.parentId),
   ],

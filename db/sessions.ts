@@ -27,6 +27,7 @@ function loadVersions(db: Db, conversationId: string): Version[] {
   return rows.map(({ v, width, height }) => ({
     id: v.id,
     number: v.number,
+    picture: v.picture,
     parentId: v.parentId,
     kind: v.kind,
     note: v.note,
@@ -119,6 +120,7 @@ export function saveSession(db: Db, session: EditSession, newJobs: NewJob[] = []
           id: v.id,
           conversationId: session.id,
           number: v.number,
+          picture: v.picture,
           parentId: v.parentId,
           kind: v.kind,
           note: v.note,

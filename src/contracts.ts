@@ -106,8 +106,10 @@ export interface PictureSearchResult {
   lines: string[];
 }
 
+/** One picture of a conversation (a source or a result) as surfaces draw it. */
 export interface VersionView {
   id: string;
+  /** The picture number users see and type ("version 2"). */
   number: number;
   kind: string;
   note: string;
@@ -117,18 +119,27 @@ export interface VersionView {
   maskId: string | null;
   /** The mask overlay for results. */
   previewId: string | null;
+  /** A result's prompt (its target caption) and negative prompt. */
   caption: string | null;
+  negativePrompt: string | null;
   engine: string | null;
   metrics: Record<string, unknown> | null;
+  /** The picture a result was made from. */
   parentNumber: number | null;
 }
 
 export interface SessionView {
   sessionId: string;
   ownerId: string;
+  /** The graph's head: a picture, or a mask, caption or settings step made on one (buttons act on it). */
   headId: string | null;
+  /** The picture the head stands on: the one shown and marked in the strip. */
+  pictureId: string | null;
+  /** Steps made on that picture for its next edit, when the head is one: what they did and where they leave the mask and caption. */
+  pending: { notes: string[]; maskId: string | null; maskCoverage: number; caption: string | null } | null;
   canUndo: boolean;
   canRedo: boolean;
+  /** The pictures, in the order they were made. */
   versions: VersionView[];
   /** Queued or running edits, with progress 0..1. */
   active: { jobId: string; state: string; progress: number }[];

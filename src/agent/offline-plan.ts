@@ -148,36 +148,36 @@ function helpReply(reason: Extract<Turn, { kind: 'help' }>['reason'], summary: S
   }
 }
 
-function adjustPlan(param: AdjustableParam, direction: 'up' | 'down', summary: SessionSummary, rerun: PlannedCall): Plan {
+function adjustPlan(param: AdjustableParam, direction: 'up' | 'down', summary: SessionSummary, rerun: PlannedCall[]): Plan {
   const current = summary.params?.[param] ?? defaultParams[param];
   const next = adjusted(param, direction, current);
   if (next === current) {
     const { name, min, max } = moves[param];
     return { calls: [], reply: `${name} is already ${current}, as ${direction === 'up' ? 'high' : 'low'} as it goes (${min}–${max}).` };
   }
-  // With an edit to redo it runs again with the new value; before any edit the value waits for the first one.
-  return { calls: [{ name: 'set_params', args: { [param]: next } }, ...(hasResult(summary) ? [rerun] : [])] };
+  return { calls: [{ name: 'set_params', args: { [param]: next } }, ...rerun] };
 }
 
 const anyEngine: EngineHints = { generative: true, deterministic: false };
 
 /** What the offline instructor does for one user turn, as tool calls. Pure. */
 export function planTurn(turn: Turn, text: string, summary: SessionSummary, engine: EngineHints = anyEngine): Plan {
-  const again = summary.lastInstruction ?? summary.caption ?? text;
-  const rerun = { name: 'run_edit', args: { instruction: again } };
+  // One meaning per word (turn/refine.ts): a change re-runs the edit that made the current picture; on a picture
+  // no edit made it only sets, as the commands do.
+  const rerun = summary.lastInstruction === null ? [] : [{ name: 'run_edit', args: { instruction: summary.lastInstruction } }];
   switch (turn.kind) {
     case 'edit':
       return editPlan(turn.edit, text, summary);
     case 'mask':
-      return { calls: [{ name: 'edit_mask', args: { action: turn.op, amount: turn.px } }, rerun] };
+      return { calls: [{ name: 'edit_mask', args: { action: turn.op, amount: turn.px } }, ...rerun] };
     case 'mask-add':
     case 'mask-subtract':
-      return { calls: [{ name: 'find_object', args: { object: turn.object, combine: turn.kind === 'mask-add' ? 'add' : 'subtract' } }, rerun] };
+      return { calls: [{ name: 'find_object', args: { object: turn.object, combine: turn.kind === 'mask-add' ? 'add' : 'subtract' } }, ...rerun] };
     case 'select':
       if (!summary.detections) return { calls: [], reply: 'There is nothing to choose from yet: say what to find first ("remove the dog").' };
-      return { calls: [{ name: 'find_object', args: { choose: selectorWords(turn.selector) } }, rerun] };
+      return { calls: [{ name: 'find_object', args: { choose: selectorWords(turn.selector) } }, ...rerun] };
     case 'reseed':
-      return { calls: [{ name: 'set_params', args: { new_seed: true } }, rerun] };
+      return { calls: [{ name: 'set_params', args: { new_seed: true } }, ...rerun] };
     case 'undo':
       return { calls: [{ name: 'undo', args: {} }] };
     case 'redo':
@@ -185,9 +185,9 @@ export function planTurn(turn: Turn, text: string, summary: SessionSummary, engi
     case 'version':
       return { calls: [{ name: 'checkout', args: { version: turn.number } }] };
     case 'caption':
-      return { calls: [{ name: 'set_caption', args: { caption: turn.text } }, rerun] };
+      return { calls: [{ name: 'set_caption', args: { caption: turn.text } }, ...rerun] };
     case 'params':
-      return { calls: [{ name: 'set_params', args: turn.update }, rerun] };
+      return { calls: [{ name: 'set_params', args: turn.update }, ...rerun] };
     case 'adjust':
       return adjustPlan(turn.param, turn.direction, summary, rerun);
     case 'history':

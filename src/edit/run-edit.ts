@@ -148,8 +148,8 @@ export async function applyRenderedEdit(
     try {
       if (next !== session) deps.sessions.save(next);
       const version = next.versions.find((v) => v.jobId === jobId)!;
-      deps.log.info({ jobId, version: version.number, ...metrics }, 'edit applied');
-      return { versionId: version.id, versionNumber: version.number, imageId, overlayId, compareId, engine, generative: rendered.generative, deterministic: rendered.deterministic, metrics };
+      deps.log.info({ jobId, version: version.picture, ...metrics }, 'edit applied');
+      return { versionId: version.id, versionNumber: version.picture ?? version.number, imageId, overlayId, compareId, engine, generative: rendered.generative, deterministic: rendered.deterministic, metrics };
     } catch (error) {
       // Another writer (a turn, or a second bot applying the same result) saved first: look again.
       if (!isBrushtalkError(error) || error.code !== 'session.conflict' || attempt >= 8) throw error;

@@ -14,7 +14,8 @@
  * picture) is used; a re-run of the same instruction keeps its result's caption; a new instruction gets its
  * own, never the previous edit's.
  */
-import type { EditSession, EditType, Version } from './session.ts';
+import { inputPicture, isPicture, pictureVersion } from './pictures.ts';
+import type { EditSession, EditType, Version } from './types.ts';
 
 /** The negative prompt every guided edit carries (the BrushNet reference pipeline's default). */
 export const DEFAULT_NEGATIVE_PROMPT = 'ugly, low quality';
@@ -28,20 +29,13 @@ export function cleanCaption(text: string): string {
     .trim();
 }
 
-/** The picture the head stands on: the nearest result or source at or above it. */
-export function pictureVersion(session: EditSession, from: Version): Version {
-  let v: Version | undefined = from;
-  while (v && v.kind !== 'result' && v.kind !== 'source') v = session.versions.find((p) => p.id === v!.parentId);
-  return v ?? from;
-}
-
 /**
  * The caption chosen for an edit about to run from `head`: one set since the last picture, else the last
  * result's when this runs the same instruction again, else null (the caller asks the instructor).
  */
 export function captionForEdit(session: EditSession, head: Version, instruction: string): string | null {
   let v: Version | undefined = head;
-  while (v && v.kind !== 'result' && v.kind !== 'source') {
+  while (v && !isPicture(v)) {
     if (v.kind === 'caption' && v.caption) return v.caption;
     v = session.versions.find((p) => p.id === v!.parentId);
   }
@@ -56,8 +50,7 @@ export function captionForEdit(session: EditSession, head: Version, instruction:
 export function inputForEdit(session: EditSession, head: Version, instruction: string): Version {
   const picture = pictureVersion(session, head);
   if (picture.kind !== 'result' || !sameWords(picture.note, instruction)) return picture;
-  const parent = session.versions.find((v) => v.id === picture.parentId);
-  return parent ? pictureVersion(session, parent) : picture;
+  return inputPicture(session, picture) ?? picture;
 }
 
 /** The negative prompt: for a removal the removed object first, so the engine steers away from painting it back. */

@@ -1,112 +1,17 @@
 import type { ConversationRef } from '../contracts.ts';
 import { BrushtalkError } from '../errors.ts';
-import { defaultParams, validateParams, type EditParams } from './params.ts';
 import { captionForEdit, cleanCaption, inputForEdit, negativePromptFor } from './edit-inputs.ts';
+import { defaultParams, validateParams, type EditParams } from './params.ts';
+import { isPicture, pictures } from './pictures.ts';
+import type { Clock, Detections, EditJobSpec, EditOutcome, EditSession, EditType, InstructionReading, SourceImage, Version, VersionKind } from './types.ts';
+
+export type { Clock, Detections, EditJobSpec, EditOutcome, EditSession, EditType, InstructionReading, SourceImage, Version, VersionKind };
 
 /**
  * An edit session as pure state: an append-only graph of versions, a head, and undo/redo stacks of
  * version ids. Every transition returns a new session and never touches pixels, files or the database;
  * the turn loads pixels, the repository persists. Illegal transitions throw user-worded BrushtalkErrors.
  */
-
-export type VersionKind = 'source' | 'mask' | 'caption' | 'params' | 'result';
-export type EditType = 'addition' | 'removal' | 'local' | 'global' | 'background';
-
-/** What the detector found for a phrase on this version's picture, and which boxes the mask uses. */
-export interface Detections {
-  phrase: string;
-  /** The box threshold of BrushEdit's cascade at which boxes appeared. */
-  threshold: number;
-  boxes: { x: number; y: number; w: number; h: number; score: number; label: string }[];
-  /** Indices into boxes, in the order a person counts them (left to right). */
-  selected: number[];
-}
-
-export interface Version {
-  id: string;
-  /** 1, 2, 3… per session: what users type in "version 2". */
-  number: number;
-  parentId: string | null;
-  kind: VersionKind;
-  /** One line saying what this step did ("mask grow 12", "remove the cup"). */
-  note: string;
-  imageId: string;
-  width: number;
-  height: number;
-  maskId: string | null;
-  maskCoverage: number;
-  caption: string | null;
-  /** A result's negative prompt (absent on rows stored before it was recorded, null on other steps). */
-  negativePrompt?: string | null;
-  editType: EditType | null;
-  object: string | null;
-  /** Kept so later turns can say "the other one" or "both" without detecting again. */
-  detections: Detections | null;
-  params: EditParams;
-  engine: string | null;
-  metrics: Record<string, unknown> | null;
-  previewId: string | null;
-  jobId: string | null;
-  /**
-   * Who brought the picture this version descends from (copied down the graph): in a shared channel each
-   * person's result buttons are theirs. Absent on versions stored before it was recorded: the session's owner.
-   */
-  authorId?: string | null;
-  createdAt: number;
-}
-
-export interface EditSession {
-  id: string;
-  ref: ConversationRef;
-  ownerId: string;
-  versions: Version[];
-  headId: string | null;
-  undo: string[];
-  redo: string[];
-  /** Loaded revision; the repository refuses a save if someone else saved in between. */
-  rev: number;
-}
-
-/** Ids and time come from outside so transitions stay pure and testable. */
-export interface Clock {
-  newId(): string;
-  now(): number;
-}
-
-/** What the worker needs to run an edit, decided when the edit is queued. */
-export interface EditJobSpec {
-  conversationId: string;
-  /** The version the edit was asked from: its mask, caption and settings. */
-  sourceVersionId: string;
-  /**
-   * Set when the edit redoes an earlier one from that edit's input picture (edit-inputs.ts): the result becomes
-   * a child of this version, a sibling of the result it replaces. Absent: the source's own picture.
-   */
-  inputVersionId?: string;
-  /** The input picture. */
-  imageId: string;
-  maskId: string;
-  /** The positive prompt: the target caption (may be empty: a removal when nothing is known of what remains). */
-  caption: string;
-  /** What the engine must steer away from; absent on jobs queued before it was recorded (the engine's default). */
-  negativePrompt?: string;
-  instruction: string;
-  editType: EditType | null;
-  params: EditParams;
-  /**
-   * The source is a step made on the way to this edit in the same turn (a mask found for it): the result then
-   * completes that step, and undo goes back past both.
-   */
-  completesSource?: boolean;
-}
-
-export interface EditOutcome {
-  jobId: string;
-  imageId: string;
-  engine: string;
-  metrics: Record<string, unknown>;
-  previewId: string | null;
-}
 
 export function createSession(id: string, ref: ConversationRef, ownerId: string): EditSession {
   return { id, ref, ownerId, versions: [], headId: null, undo: [], redo: [], rev: 0 };
@@ -129,9 +34,10 @@ function findVersion(session: EditSession, id: string): Version {
 }
 
 /** Append a version as a child of `parentId` and make it the head; the old head becomes undoable. */
-function append(session: EditSession, fields: Omit<Version, 'id' | 'number' | 'createdAt'>, clock: Clock): EditSession {
+function append(session: EditSession, fields: Omit<Version, 'id' | 'number' | 'picture' | 'createdAt'>, clock: Clock): EditSession {
   const number = session.versions.reduce((max, v) => Math.max(max, v.number), 0) + 1;
-  const version: Version = { ...fields, id: clock.newId(), number, createdAt: clock.now() };
+  const picture = isPicture(fields) ? session.versions.reduce((max, v) => Math.max(max, v.picture ?? 0), 0) + 1 : null;
+  const version: Version = { ...fields, id: clock.newId(), number, picture, createdAt: clock.now() };
   return {
     ...session,
     versions: [...session.versions, version],
@@ -139,18 +45,6 @@ function append(session: EditSession, fields: Omit<Version, 'id' | 'number' | 'c
     undo: session.headId === null ? session.undo : [...session.undo, session.headId],
     redo: [],
   };
-}
-
-export interface SourceImage {
-  imageId: string;
-  width: number;
-  height: number;
-  maskId?: string | null;
-  maskCoverage?: number;
-  /** Who brought it. */
-  authorId?: string;
-  /** Settings that override the carried-over ones (the author's own defaults). */
-  params?: Partial<EditParams>;
 }
 
 /** Whose result buttons a version's are: the author of its picture, or the session's owner for older rows. */
@@ -235,12 +129,6 @@ export function setParams(session: EditSession, update: Partial<EditParams>, clo
   return derive(session, 'params', note, { params: { ...head.params, ...update } }, clock);
 }
 
-/** What the instructor read in the instruction itself: its target caption and the object it names. */
-export interface InstructionReading {
-  caption?: string | null;
-  object?: string | null;
-}
-
 /**
  * Check that an edit can run from the head and say what the worker must do. The session itself does not
  * change: the result version appears when the job finishes (applyEditResult). The prompts follow edit-inputs.ts:
@@ -312,14 +200,19 @@ export function redo(session: EditSession): EditSession {
   return { ...session, headId: target, redo: session.redo.slice(0, -1), undo: [...session.undo, session.headId] };
 }
 
-/** Jump to any version; editing from there starts a branch. */
+/** Jump to picture `number` (what users call version N); editing from there starts a branch. */
 export function checkout(session: EditSession, number: number): EditSession {
-  const target = session.versions.find((v) => v.number === number);
+  const target = session.versions.find((v) => v.picture === number);
   if (!target) {
-    const last = session.versions.length;
+    const last = pictures(session).length;
     const range = last === 0 ? 'there are no versions yet' : `versions run from 1 to ${last}`;
     throw new BrushtalkError('session.unknown_version', `There is no version ${number}: ${range}.`);
   }
+  return checkoutVersion(session, target);
+}
+
+/** Jump to one version of the graph (a button on an older result, the head a page believes). */
+export function checkoutVersion(session: EditSession, target: Version): EditSession {
   if (target.id === session.headId) return session;
   return {
     ...session,

@@ -1,8 +1,8 @@
 import type { MaskInput, TurnAction } from '../contracts.ts';
 import { BrushtalkError } from '../errors.ts';
-import { pictureVersion } from '../session/edit-inputs.ts';
-import { headVersion } from '../session/session.ts';
+import { pictureVersion } from '../session/pictures.ts';
 import type { SessionOps } from './ops.ts';
+import { changeThenRedo } from './refine.ts';
 
 /** How much one press of Grow/Shrink changes the mask (BrushEdit's demo moves masks in similar steps). */
 export const buttonStepPx = 12;
@@ -18,23 +18,19 @@ export async function runAction(ops: SessionOps, action: TurnAction, mask?: Mask
   const target = ops.session.versions.find((v) => v.id === action.versionId);
   if (!target) throw new BrushtalkError('session.unknown_version', 'That button belongs to a version that no longer exists.');
   const said: string[] = [];
-  if (action.action !== 'undo' && action.action !== 'redo' && ops.session.headId !== target.id) said.push(await ops.checkout(target.number));
-  // Run the last edit again: the instruction of the picture the head stands on (its inputs follow edit-inputs.ts).
-  const again = () => {
-    const head = headVersion(ops.session);
-    const picture = head ? pictureVersion(ops.session, head) : null;
-    return ops.runEdit(picture?.kind === 'result' ? picture.note : (head?.caption ?? ''));
-  };
+  const picture = pictureVersion(ops.session, target);
+  if (action.action !== 'undo' && action.action !== 'redo' && ops.session.headId !== target.id) said.push(await ops.checkout(picture.picture ?? 1));
+  // The buttons are the words' shortcuts: a change re-runs the picture's edit (refine.ts).
   switch (action.action) {
     case 'reroll':
-      said.push(await ops.reseed(), await again());
+      said.push(await changeThenRedo(ops, () => ops.reseed()));
       break;
     case 'grow':
     case 'shrink':
-      said.push(await ops.maskOp({ op: action.action, px: buttonStepPx }, `mask ${action.action} ${buttonStepPx}`), await again());
+      said.push(await changeThenRedo(ops, () => ops.maskOp({ op: action.action as 'grow' | 'shrink', px: buttonStepPx }, `mask ${action.action} ${buttonStepPx}`)));
       break;
     case 'invert':
-      said.push(await ops.maskOp({ op: 'invert' }, 'mask invert'), await again());
+      said.push(await changeThenRedo(ops, () => ops.maskOp({ op: 'invert' }, 'mask invert')));
       break;
     case 'undo':
       said.push(await ops.undo());
@@ -44,14 +40,14 @@ export async function runAction(ops: SessionOps, action: TurnAction, mask?: Mask
       break;
     case 'caption':
       if (!action.value?.trim()) throw new BrushtalkError('command.bad_arguments', 'Type the caption: what the picture should show after the edit.');
-      said.push(await ops.setCaption(action.value), await again());
+      said.push(await changeThenRedo(ops, () => ops.setCaption(action.value!)));
       break;
     case 'mask':
       if (!mask) throw new BrushtalkError('command.bad_arguments', 'Attach the mask as a picture: white where the picture should change, black where it stays.');
-      said.push(await ops.setMaskFrom(mask), await again());
+      said.push(await changeThenRedo(ops, () => ops.setMaskFrom(mask)));
       break;
     case 'accept':
-      said.push(`Kept v${target.number}.`);
+      said.push(`Kept v${picture.picture}.`);
       break;
   }
   return said.join('\n');

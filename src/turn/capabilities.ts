@@ -105,19 +105,29 @@ export function checkReroll(engine: EngineFacts): void {
 }
 
 /**
- * Settings a deterministic engine ignores (the seed; more than one sample) are kept out of the update and said
- * in words. Returns what is left to set and the words; throws the words when nothing is left.
+ * Settings an engine ignores are kept out of the update and said in words: a deterministic engine ignores the
+ * seed and extra samples; one that only fills from the surroundings has no steps, guidance or strength. Returns
+ * what is left to set and the words; throws the words when nothing is left (so nothing re-runs for nothing).
  */
 export function usefulParams(engine: EngineFacts, update: Partial<EditParams>): { update: Partial<EditParams>; said: string | null } {
-  if (!engine.deterministic) return { update, said: null };
-  const { seed, samples, ...rest } = update;
-  const copies = samples !== undefined && samples > 1;
-  const kept: Partial<EditParams> = copies || samples === undefined ? rest : { ...rest, samples };
+  const { seed, samples, steps, guidance, strength, ...rest } = update;
+  const kept: Partial<EditParams> = { ...rest };
   const words: string[] = [];
-  if (seed !== undefined) words.push(`${sameEverySeed(engine)}, so the seed stays as it is.`);
-  if (copies) {
-    words.push(`The ${engineLabel(engine)} engine gives the same picture every time, so ${samples} samples would be ${samples} identical copies; it makes one.`);
-  }
+  if (engine.deterministic) {
+    if (seed !== undefined) words.push(`${sameEverySeed(engine)}, so the seed stays as it is.`);
+    if (samples !== undefined && samples > 1) {
+      words.push(`The ${engineLabel(engine)} engine gives the same picture every time, so ${samples} samples would be ${samples} identical copies; it makes one.`);
+    } else if (samples !== undefined) kept.samples = samples;
+  } else Object.assign(kept, seed === undefined ? {} : { seed }, samples === undefined ? {} : { samples });
+  const guided = { steps, guidance, strength };
+  const named = Object.entries(guided).filter(([, v]) => v !== undefined);
+  if (!engine.generative && named.length > 0) {
+    const list = named.map(([k]) => k).join(' and ');
+    words.push(
+      `The ${engineLabel(engine)} engine fills from the surroundings without a diffusion model, so ${list} would change nothing here. ` +
+        'For a different result change the mask (`mask grow 10`, `mask shrink 10`, or paint it again).',
+    );
+  } else for (const [k, v] of named) Object.assign(kept, { [k]: v });
   const said = words.length > 0 ? words.join(' ') : null;
   if (said !== null && Object.keys(kept).length === 0) throw new BrushtalkError('engine.deterministic', said);
   return { update: kept, said };

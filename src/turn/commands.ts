@@ -34,10 +34,11 @@ export const helpText = [
   '`mask box x,y,w,h` · `mask ellipse x,y,w,h` · `mask add box …` · `mask cut ellipse …`',
   '`mask grow N` · `mask shrink N` · `mask move dx,dy` · `mask invert` · `mask all` · `mask clear`',
   '`caption <text>` · `seed N` (or `seed` for a new one) · `steps N` · `guidance X` · `strength X` · `samples N` · `blend on|off`',
+  'After an edit, changing its mask (`mask grow`, `mask add …`, "bigger"), its caption or a setting redoes that edit at once from the picture it started from (a new version next to it); on a picture no edit made yet, the change is kept for your next instruction. A new area (`mask box …`, `mask ellipse …`, `mask all`) waits for its instruction.',
   '`defaults strength 0.8 samples 2` → your settings for every new picture (`defaults` shows them, `defaults clear` forgets them)',
-  '`undo` · `redo` · `history` · `version N` · `cancel` · `help`',
-  'Plain words work too: "undo that", "go back to the original" (or `reset`), "show the versions", "stop" (= `cancel`); "try again", "stronger"/"weaker" (strength ±0.2), "more steps"/"fewer steps" or "more detail" (steps ×1.5 / ÷1.5), "follow the caption more"/"less guidance" (guidance ×1.5 / ÷1.5) run the last edit again with the change.',
-  'Anything else is an instruction: it runs an edit on the current mask.',
+  '`undo` · `redo` · `history` · `version N` (versions are the pictures: v1 is the one you sent) · `cancel` · `help`',
+  'Plain words do the same as the commands: "undo that", "go back to the original" (or `reset`), "show the versions", "stop" (= `cancel`), "use seed 42", "caption: a red car", "bigger" (`mask grow`), "try again" (a new seed), "stronger"/"weaker" (strength ±0.2), "more steps"/"fewer steps" (steps ×1.5 / ÷1.5), "follow the caption more"/"less guidance" (guidance ×1.5 / ÷1.5).',
+  'Anything else is an instruction: a new edit of the current picture, on the current mask.',
 ].join('\n');
 
 const maskSyntax =

@@ -7,7 +7,7 @@ import { maskCoverage, type Mask } from '../images/raster.ts';
 import { formatEta } from '../jobs/eta.ts';
 import type { JobQueue, JobSpec } from '../jobs/queue.ts';
 import type { EditParams } from '../session/params.ts';
-import { pictureVersion } from '../session/edit-inputs.ts';
+import { pictureVersion } from '../session/pictures.ts';
 import * as S from '../session/session.ts';
 import type { BlobStore } from '../store.ts';
 import type { VisionService } from '../vision/service.ts';
@@ -15,7 +15,7 @@ import type { EngineFacts } from '../engines/engine.ts';
 import { checkEditType, checkFillCoverage, checkReroll, clearType, isCapabilityRefusal, judgedType, readWords, usefulParams } from './capabilities.ts';
 import type { MaskOp } from './commands.ts';
 import { findObject, reselect, type FoundObject } from './find.ts';
-import { describeVersion, formatHistory } from './history.ts';
+import { describeHead, formatHistory } from './history.ts';
 import { applyMaskOp } from './mask-edit.ts';
 
 export interface OpsDeps {
@@ -92,7 +92,7 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
       throw error;
     }
   };
-  const now = () => describeVersion(head());
+  const now = () => describeHead(session, head());
 
   async function storeMask(mask: Mask): Promise<{ id: string; coverage: number }> {
     const coverage = maskCoverage(mask);

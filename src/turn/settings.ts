@@ -3,6 +3,7 @@ import { BrushtalkError } from '../errors.ts';
 import { validateParams, type EditParams } from '../session/params.ts';
 import * as S from '../session/session.ts';
 import type { SettingsStore } from '../store.ts';
+import { isCapabilityRefusal } from './capabilities.ts';
 import type { Command } from './commands.ts';
 import type { SessionOps } from './ops.ts';
 
@@ -42,7 +43,10 @@ export async function runDefaults(
   const said = [`Your defaults for new pictures: ${describe(merged)}.`];
   // Someone setting their defaults means them for the picture they are working on too, if it is theirs.
   const head = S.headVersion(ops.session);
-  if (head && S.ownerOf(ops.session, head) === turn.userId) said.push(`Here: ${await ops.setParams(command.update)}`);
+  if (head && S.ownerOf(ops.session, head) === turn.userId) {
+    // The engine may ignore some of them (a fill has no steps): it says so, and the defaults are kept anyway.
+    said.push(`Here: ${await ops.setParams(command.update).catch((error: unknown) => (isCapabilityRefusal(error) ? error.userMessage : Promise.reject(error)))}`);
+  }
   return said.join(' ');
 }
 

@@ -12,6 +12,7 @@ import { helpText, parseCommand, type Command } from './commands.ts';
 import { createKeyedLock } from './locks.ts';
 import { createSessionOps, type SessionOps } from './ops.ts';
 import { runAction } from './actions.ts';
+import { changeThenRedo, newArea } from './refine.ts';
 import { othersMayAct, runButtonsSetting, runDefaults } from './settings.ts';
 
 /** Understands free text (the agent); without one, free text runs an edit on the current mask. */
@@ -76,15 +77,16 @@ async function runCommand(ops: SessionOps, command: Command, turn: IncomingTurn,
     case 'version':
       return ops.checkout(command.number);
     case 'caption':
-      return ops.setCaption(command.text);
+      return changeThenRedo(ops, () => ops.setCaption(command.text));
     case 'params':
-      return answered(ops.setParams(command.update));
+      return answered(changeThenRedo(ops, () => ops.setParams(command.update)));
     case 'reseed':
-      return answered(ops.reseed());
+      return answered(changeThenRedo(ops, () => ops.reseed()));
     case 'cancel':
       return ops.cancel();
     case 'mask':
-      return ops.maskOp(command.mask, command.text);
+      // A new area (a box, an ellipse, all, none) waits for its instruction; a change to the area redoes the edit.
+      return newArea(command.mask) ? ops.maskOp(command.mask, command.text) : changeThenRedo(ops, () => ops.maskOp(command.mask, command.text));
     case 'find':
       return ops.find(command.text);
     case 'select':

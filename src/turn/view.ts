@@ -1,23 +1,31 @@
 import type { ConversationRef, SessionView } from '../contracts.ts';
 import type { JobQueue } from '../jobs/queue.ts';
+import { inputPicture, pendingSteps, pictures, pictureVersion } from '../session/pictures.ts';
+import { headVersion } from '../session/session.ts';
 import type { BlobStore, SessionStore } from '../store.ts';
 
-/** Read-only views of a conversation for surfaces that draw it (the studio). */
+/** Read-only views of a conversation for surfaces that draw it (the studio): its pictures, and where it stands. */
 export function createSessionViews(deps: { sessions: SessionStore; blobs: BlobStore; queue: JobQueue }) {
   return {
     view(ref: ConversationRef, active: SessionView['active'] = []): SessionView | null {
       const session = deps.sessions.loadByRef(ref);
       if (!session) return null;
-      const numberOf = new Map(session.versions.map((v) => [v.id, v.number]));
+      const head = headVersion(session);
+      const steps = head ? pendingSteps(session, head) : [];
       return {
         sessionId: session.id,
         ownerId: session.ownerId,
         headId: session.headId,
+        pictureId: head ? pictureVersion(session, head).id : null,
+        pending:
+          head && steps.length > 0
+            ? { notes: steps.map((s) => s.note), maskId: head.maskId, maskCoverage: head.maskCoverage, caption: steps.some((s) => s.kind === 'caption') ? head.caption : null }
+            : null,
         canUndo: session.undo.length > 0,
         canRedo: session.redo.length > 0,
-        versions: session.versions.map((v) => ({
+        versions: pictures(session).map((v) => ({
           id: v.id,
-          number: v.number,
+          number: v.picture ?? 0,
           kind: v.kind,
           note: v.note,
           width: v.width,
@@ -26,9 +34,10 @@ export function createSessionViews(deps: { sessions: SessionStore; blobs: BlobSt
           maskId: v.maskId,
           previewId: v.previewId,
           caption: v.caption,
+          negativePrompt: v.negativePrompt ?? null,
           engine: v.engine,
           metrics: v.metrics,
-          parentNumber: v.parentId ? (numberOf.get(v.parentId) ?? null) : null,
+          parentNumber: v.kind === 'result' ? (inputPicture(session, v)?.picture ?? null) : null,
         })),
         active,
       };

@@ -22,6 +22,8 @@ const scene = { bird: [{ box: { x: 10, y: 4, w: 12, h: 8 }, score: 0.9 }] };
 export interface RigOptions {
   now?: () => number;
   engineDelayMs?: number;
+  /** An engine that claims to generate (BrushNet's abilities: steps, guidance and strength mean something). */
+  generative?: boolean;
   threadPerSession?: boolean;
   messageContent?: boolean;
 }
@@ -31,7 +33,7 @@ export async function startDiscord(cleanups: (() => unknown)[], options: RigOpti
   const temp = tempDataDir();
   cleanups.push(temp.cleanup, () => stub.close());
   const config = testConfig(temp.dir);
-  const app = await createApp({ config, log: silentLog, engine: fakeEngine({ delayMs: options.engineDelayMs }), vision: fakeVision(scene).service });
+  const app = await createApp({ config, log: silentLog, engine: fakeEngine({ delayMs: options.engineDelayMs, generative: options.generative }), vision: fakeVision(scene).service });
   const adapter = createDiscordAdapter({
     token: 'bot-token',
     log: silentLog,

@@ -49,17 +49,19 @@ describe('result buttons', () => {
 
     await turn(app, press('grow'));
     let view = (await app.core.view(ref))!;
-    expect(view.versions.map((v) => v.kind)).toEqual(['source', 'result', 'mask', 'result']);
-    expect(view.versions[2].note).toBe('mask grow 12');
+    // The strip shows pictures: the grown mask is a step of the redo, which is a sibling of v2 (made from v1).
+    expect(view.versions.map((v) => [v.number, v.kind, v.parentNumber])).toEqual([[1, 'source', null], [2, 'result', 1], [3, 'result', 1]]);
+    expect(app.sessions.loadByRef(ref)!.versions.map((v) => v.note)).toContain('mask grow 12');
 
     // Re-roll on the FIRST result (an older message's button): it is checked out, then re-rolled from there.
     await turn(app, press('reroll'));
     view = (await app.core.view(ref))!;
     const last = view.versions.at(-1)!;
     expect(last.kind).toBe('result');
-    // The new seed (v5, on top of v2) redoes v2's edit from its input photo: a sibling of v2.
-    expect(last.parentNumber).toBe(1);
-    expect(view.versions[4]).toMatchObject({ kind: 'params', parentNumber: 2 });
+    // The new seed (a step on v2) redoes v2's edit from its input photo: v4, a sibling of v2.
+    expect(last).toMatchObject({ number: 4, parentNumber: 1 });
+    const steps = app.sessions.loadByRef(ref)!.versions.filter((v) => v.kind === 'params');
+    expect(steps.map((v) => app.sessions.loadByRef(ref)!.versions.find((p) => p.id === v.parentId)?.picture)).toEqual([2]);
 
     await turn(app, press('caption', result.versionId, 'an empty wooden table'));
     expect((await app.core.view(ref))!.versions.at(-1)!.caption).toBe('an empty wooden table');

@@ -68,10 +68,13 @@ describe('the command line, end to end', () => {
     // The prompts the engine was given: nothing known of what remains, and the removed thing to steer away from.
     expect(lines[2]).toBe('    prompt (none) · negative "square, ugly, low quality"');
 
-    expect((await brushtalk('edit', 'mask grow 5', '--session', 'kitchen')).stdout).toMatch(/v3 mask: mask grow 5/);
+    // After an edit a change to its mask redoes it from the photo it started from: v3, a sibling of v2.
+    const grown = await brushtalk('edit', 'mask grow 5', '--session', 'kitchen');
+    expect(grown.stdout).toMatch(/^Mask updated: v2 with mask grow 5 · mask 10\.4% for the next edit\.\nEditing with classical/);
+    expect(grown.stdout).toMatch(/result: .*v3\.png/);
     const undo = await brushtalk('undo', '--session', 'kitchen');
     expect(undo.stdout).toMatch(/Undone\. Now at v2 result/);
-    expect((await brushtalk('history', '--session', 'kitchen')).stdout).toMatch(/→ v2 result[\s\S]*\n {2}v3 mask/);
+    expect((await brushtalk('history', '--session', 'kitchen')).stdout).toMatch(/→ v2 result[\s\S]*\n {2}v3 result: remove the square · 160×120 · mask 10\.4% .* \(from v1\)\n/);
     const other = await brushtalk('history', '--session', 'garden');
     expect(other.stdout).toMatch(/No versions yet/);
   }, 180_000);

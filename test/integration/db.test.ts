@@ -3,6 +3,9 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBlobStore } from '../../db/blobs.ts';
 import { getJob } from '../../db/jobs.ts';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { openDatabase } from '../../db/open.ts';
 import { markSeen, pruneSeen } from '../../db/seen.ts';
 import { createSessionStore } from '../../db/store.ts';
@@ -41,6 +44,41 @@ describe('database', () => {
     const again = openDatabase(file);
     cleanups.push(() => again.close());
     expect(again.sqlite.prepare('SELECT count(*) AS n FROM blobs').get()).toEqual({ n: 1 });
+  });
+
+  it('migrating a database from before picture numbers numbers its sources and results 1, 2, 3… per conversation', async () => {
+    const temp = tempDataDir();
+    cleanups.push(temp.cleanup);
+    const file = `${temp.dir}/old.db`;
+    // The schema as it was at migration 0003: the committed files up to it, with a journal cut there.
+    const old = `${temp.dir}/migrations-0003`;
+    fs.mkdirSync(`${old}/meta`, { recursive: true });
+    const committed = path.join(import.meta.dirname, '../../db/migrations');
+    const journal = JSON.parse(fs.readFileSync(`${committed}/meta/_journal.json`, 'utf8')) as { entries: { tag: string }[] };
+    journal.entries = journal.entries.slice(0, 4);
+    for (const entry of journal.entries) fs.copyFileSync(`${committed}/${entry.tag}.sql`, `${old}/${entry.tag}.sql`);
+    fs.writeFileSync(`${old}/meta/_journal.json`, JSON.stringify(journal));
+    const sqlite = new Database(file);
+    migrate(drizzle(sqlite), { migrationsFolder: old });
+    sqlite.prepare("INSERT INTO blobs (id, kind, mime, width, height, bytes, created_at) VALUES ('img', 'image', 'image/png', 4, 4, 1, 0)").run();
+    const kinds: Record<string, string[]> = { a: ['source', 'mask', 'caption', 'result', 'params', 'result', 'source', 'mask'], b: ['source', 'result'] };
+    for (const [conversation, steps] of Object.entries(kinds)) {
+      sqlite
+        .prepare("INSERT INTO conversations (id, platform, scope, channel_id, owner_id, created_at, updated_at) VALUES (?, 'test', 's', ?, 'u', 0, 0)")
+        .run(conversation, conversation);
+      const insert = sqlite.prepare("INSERT INTO versions (id, conversation_id, number, kind, image_id, params, created_at) VALUES (?, ?, ?, ?, 'img', '{}', 0)");
+      steps.forEach((kind, i) => insert.run(`${conversation}${i + 1}`, conversation, i + 1, kind));
+    }
+    sqlite.close();
+
+    const migrated = openDatabase(file);
+    cleanups.push(() => migrated.close());
+    const rows = migrated.sqlite.prepare('SELECT conversation_id AS c, number, picture FROM versions ORDER BY c, number').all();
+    expect(rows.map((r) => { const { c, number, picture } = r as { c: string; number: number; picture: number | null }; return `${c}${number}:${picture ?? '-'}`; })).toEqual([
+      'a1:1', 'a2:-', 'a3:-', 'a4:2', 'a5:-', 'a6:3', 'a7:4', 'a8:-', 'b1:1', 'b2:2',
+    ]);
+    // The numbering is unique per conversation from now on.
+    expect(() => migrated.sqlite.prepare("UPDATE versions SET picture = 1 WHERE id = 'a4'").run()).toThrow(/UNIQUE/);
   });
 
   it('stores blobs by sha256 on disk, never in rows, and dedupes equal bytes', async () => {

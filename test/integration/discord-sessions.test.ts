@@ -58,7 +58,7 @@ async function countRateLimited(env: DiscordRig, resultMessage: { id: string }) 
     return { status: 429, json: { message: 'You are being rate limited.', retry_after: 0.3, global: false }, headers };
   };
   const before = env.stub.calls.length;
-  await say(env, { type: 19, content: 'mask grow 4', message_reference: { message_id: resultMessage.id, channel_id: channelId, guild_id: guildId }, referenced_message: resultMessage });
+  await say(env, { type: 19, content: 'history', message_reference: { message_id: resultMessage.id, channel_id: channelId, guild_id: guildId }, referenced_message: resultMessage });
   await env.settle();
   env.stub.override = undefined;
   return env.stub.calls.slice(before).filter((c) => c.path === `/channels/${channelId}/messages`);
@@ -91,12 +91,17 @@ describe('discord: continuing a session', () => {
     expect(calls[1].body.content).toMatch(/Mask updated[\s\S]*Editing with fake-fill/);
     expect(env.stub.cdnHits.at(-1)).toBe(new URL(file.url).pathname.slice('/cdn/'.length));
     const result = calls.find((c) => line(c) === followUp(submit))!;
-    expect(result.files.map((f) => f.name)).toEqual(['v5.png', 'v5-mask.png', 'v5-compare.png']);
+    expect(result.files.map((f) => f.name)).toEqual(['v3.png', 'v3-mask.png', 'v3-compare.png']);
     const versions = (await env.app.core.view(ref))!.versions;
-    expect(versions.slice(3).map((v) => [v.kind, v.note, v.parentNumber])).toEqual([
-      ['mask', 'mask from picture', 3],
-      ['result', 'remove the bird', 1], // redone from the photo, with the uploaded mask
+    // Redone from the photo, with the uploaded mask: v3 is a sibling of v2, the mask a step of it.
+    expect(versions.map((v) => [v.number, v.kind, v.note, v.parentNumber])).toEqual([
+      [1, 'source', 'new picture', null],
+      [2, 'result', 'remove the bird', 1],
+      [3, 'result', 'remove the bird', 1],
     ]);
+    const steps = env.app.sessions.loadByRef(ref)!.versions.filter((v) => v.picture === null);
+    expect(steps.map((v) => v.note)).toEqual(['find bird', 'mask from picture']);
+    expect(versions[2].maskId).toBe(steps[1].maskId);
   });
 
   it('Upload mask with a file that is not a picture: refused privately, nothing downloaded, nothing changed', async () => {
@@ -151,7 +156,7 @@ describe('discord: continuing a session', () => {
     const press = fixture('button', { ...stranger, custom_id: customIds(first.result)[7], message_id: snowflake() });
     await deliver(env.adapter, press);
     expect(env.stub.calls.slice(before).map(line)).toEqual([callback(press), original(press)]);
-    expect(env.stub.calls.at(-1)!.body.content).toMatch(/Kept v3/);
+    expect(env.stub.calls.at(-1)!.body.content).toMatch(/Kept v2/);
   });
 
   it('a shared channel: a second person\'s /edit is theirs — their buttons work for them, the first person\'s do not', async () => {
@@ -184,10 +189,12 @@ describe('discord: continuing a session', () => {
     });
     await env.settle();
     const calls = env.stub.calls.slice(before);
-    expect(calls.map(line)).toEqual([`POST /channels/${channelId}/messages`]);
+    // A change to the result's mask redoes its edit: the words, then the new result, both replying to the message.
+    expect(calls.map(line)).toEqual([`POST /channels/${channelId}/messages`, `POST /channels/${channelId}/messages`]);
     expect(calls[0].auth).toBe('Bot bot-token');
-    expect(calls[0].body).toMatchObject({ content: expect.stringMatching(/^Mask updated/), message_reference: { message_id: reply.id } });
-    expect((await env.app.core.view(ref))!.versions.at(-1)).toMatchObject({ kind: 'mask', note: 'mask grow 8' });
+    expect(calls[0].body).toMatchObject({ content: expect.stringMatching(/^Mask updated: v2 with mask grow 8 [\s\S]*Editing with fake-fill/), message_reference: { message_id: reply.id } });
+    expect(calls[1].files.map((f) => f.name)).toEqual(['v3.png', 'v3-mask.png', 'v3-compare.png']);
+    expect((await env.app.core.view(ref))!.versions.at(-1)).toMatchObject({ number: 3, kind: 'result', note: 'remove the bird', parentNumber: 1 });
 
     // Discord's 429 is respected: discord.js waits retry_after and sends the same message again, once.
     const again = await countRateLimited(env, resultMessage);
@@ -223,7 +230,7 @@ describe('discord: continuing a session', () => {
     expect(calls.map(line)).toEqual([`POST /channels/${threadId}/messages`]);
     expect(calls[0].body.content).toMatch(/^Undone/);
     const view = (await env.app.core.view(threadRef))!;
-    expect(view.versions.find((v) => v.id === view.headId)!.kind).not.toBe('result');
+    expect(view.versions.find((v) => v.id === view.pictureId)!.kind).toBe('source');
   });
 });
 
@@ -231,7 +238,7 @@ describe('discord: the conversation the README promises', () => {
   it('/edit "remove the bird" → /refine "make it bigger" → /undo: each answered on its own token, the versions as said', async () => {
     const env = await start();
     const first = await editToResult(env);
-    expect(first.result.files.map((f) => f.name)).toEqual(['v3.png', 'v3-mask.png', 'v3-compare.png']);
+    expect(first.result.files.map((f) => f.name)).toEqual(['v2.png', 'v2-mask.png', 'v2-compare.png']);
 
     const refine = slash('refine', owner, [{ name: 'instruction', type: 3, value: 'make it bigger' }]);
     const before = env.stub.calls.length;
@@ -242,21 +249,22 @@ describe('discord: the conversation the README promises', () => {
     expect(refined[0].body).toEqual({ type: 5, data: { flags: 0 } });
     expect(refined[1].body.content).toMatch(/Editing with fake-fill/);
     const second = refined.find((c) => line(c) === followUp(refine))!;
-    expect(second.files.map((f) => f.name)).toEqual(['v5.png', 'v5-mask.png', 'v5-compare.png']);
+    expect(second.files.map((f) => f.name)).toEqual(['v3.png', 'v3-mask.png', 'v3-compare.png']);
     let view = (await env.app.core.view(ref))!;
-    const grown = view.versions.find((v) => v.number === 4)!;
-    expect(grown.kind).toBe('mask');
-    const coverage = (n: number) => env.app.sessions.loadByRef(ref)!.versions.find((v) => v.number === n)!.maskCoverage;
-    expect(coverage(4)).toBeGreaterThan(coverage(3) * 1.2); // "bigger" grew the bird's mask
-    // Refining redoes the edit from the photo it started from (v1), with the grown mask: a sibling of v3.
-    expect(view.versions.find((v) => v.number === 5)).toMatchObject({ kind: 'result', parentNumber: 1, maskId: grown.maskId });
+    const grown = env.app.sessions.loadByRef(ref)!.versions.findLast((v) => v.kind === 'mask')!;
+    expect(grown.note).toMatch(/^mask grow/);
+    const picture = (n: number) => view.versions.find((v) => v.number === n)!;
+    const maskOf = (n: number) => env.app.sessions.loadByRef(ref)!.versions.find((v) => v.picture === n)!.maskCoverage;
+    expect(grown.maskCoverage).toBeGreaterThan(maskOf(2) * 1.2); // "bigger" grew the bird's mask
+    // Refining redoes the edit from the photo it started from (v1), with the grown mask: v3, a sibling of v2.
+    expect(picture(3)).toMatchObject({ kind: 'result', parentNumber: 1, maskId: grown.maskId });
 
     const undo = slash('undo', owner);
     await deliver(env.adapter, undo);
     await env.settle();
-    expect(env.stub.calls.at(-1)!.body.content).toMatch(/^Undone\. Now at v3/);
+    expect(env.stub.calls.at(-1)!.body.content).toMatch(/^Undone\. Now at v2/);
     view = (await env.app.core.view(ref))!;
-    expect(view.versions.find((v) => v.id === view.headId)!.number).toBe(3);
+    expect(view.versions.find((v) => v.id === view.pictureId)!.number).toBe(2);
     expect(view.canRedo).toBe(true);
   });
 });

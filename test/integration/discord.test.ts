@@ -32,9 +32,9 @@ describe('discord adapter: recorded interactions against a stub of the REST API'
     expect(rest.map(line)).toEqual([followUp(payload), original(payload)]);
 
     expect(result.query).toContain('wait=true');
-    expect(result.files.map((f) => f.name)).toEqual(['v3.png', 'v3-mask.png', 'v3-compare.png']);
+    expect(result.files.map((f) => f.name)).toEqual(['v2.png', 'v2-mask.png', 'v2-compare.png']);
     expect(result.files.every((f) => f.type === 'image/png' || f.name.endsWith('.png'))).toBe(true);
-    expect(result.body.content).toMatch(/^\*\*v3 · fake-fill · background PSNR/);
+    expect(result.body.content).toMatch(/^\*\*v2 · fake-fill · background PSNR/);
     const view = (await env.app.core.view(ref))!;
     const head = view.versions.at(-1)!;
     expect(result.body.components.map((row: { components: unknown[] }) => row.components.length)).toEqual([5, 3]);
@@ -46,7 +46,7 @@ describe('discord adapter: recorded interactions against a stub of the REST API'
   });
 
   it('/edit options become settings turns before the instruction', async () => {
-    const env = await start();
+    const env = await start({ generative: true });
     const file = onCdn(env.stub, 'photo.png', await pictureFile(96, 48), 'image/png');
     const payload = editPayload(file);
     payload.data.options.push({ name: 'seed', type: 4, value: 42 }, { name: 'strength', type: 10, value: 0.5 });
@@ -74,7 +74,7 @@ describe('discord adapter: recorded interactions against a stub of the REST API'
     expect(calls[2].body.content).toMatch(/Working… \d+%/);
     const result = calls.find((c) => line(c) === followUp(press))!;
     expect(result.body.flags ?? 0).toBe(0); // the result itself is public
-    expect(result.files.map((f) => f.name)).toEqual(['v5.png', 'v5-mask.png', 'v5-compare.png']);
+    expect(result.files.map((f) => f.name)).toEqual(['v3.png', 'v3-mask.png', 'v3-compare.png']);
     const view = (await env.app.core.view(ref))!;
     expect(customIds(result)[0]).toBe(`v1:reroll:${view.sessionId}:${view.versions.at(-1)!.id}`);
     expect(customIds(result)[0]).not.toBe(first.reroll);
@@ -145,11 +145,11 @@ describe('discord adapter: recorded interactions against a stub of the REST API'
     expect(env.stub.calls.map(line)).toEqual([callback(payload), original(payload), `POST /channels/${channelId}/messages`]);
     const late = env.stub.calls[2];
     expect(late.auth).toBe('Bot bot-token');
-    expect(late.files.map((f) => f.name)).toEqual(['v3.png', 'v3-mask.png', 'v3-compare.png']);
+    expect(late.files.map((f) => f.name)).toEqual(['v2.png', 'v2-mask.png', 'v2-compare.png']);
     expect(late.body.attachments).toEqual([
-      { id: 0, filename: 'v3.png' },
-      { id: 1, filename: 'v3-mask.png' },
-      { id: 2, filename: 'v3-compare.png' },
+      { id: 0, filename: 'v2.png' },
+      { id: 1, filename: 'v2-mask.png' },
+      { id: 2, filename: 'v2-compare.png' },
     ]);
     expect(customIds(late)[0]).toMatch(/^v1:reroll:/);
     expect(late.body.allowed_mentions).toEqual({ parse: [] });
@@ -169,7 +169,7 @@ describe('discord adapter: recorded interactions against a stub of the REST API'
     await env.settle();
 
     const result = env.stub.calls.find((c) => line(c) === followUp(payload))!;
-    expect(result.files.map((f) => f.name)).toEqual(['v3.jpg', 'v3-mask.png', 'v3-compare.jpg'].map((n) => (n === 'v3-mask.png' ? expect.stringMatching(/^v3-mask\.(png|jpg)$/) : n)));
+    expect(result.files.map((f) => f.name)).toEqual(['v2.jpg', 'v2-mask.png', 'v2-compare.jpg'].map((n) => (n === 'v2-mask.png' ? expect.stringMatching(/^v2-mask\.(png|jpg)$/) : n)));
     for (const f of result.files) expect(f.size).toBeLessThanOrEqual(limit);
     const jpeg = result.files[0];
     expect(Buffer.from(jpeg.bytes.subarray(0, 3))).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
@@ -204,7 +204,7 @@ describe('discord adapter: recorded interactions against a stub of the REST API'
     const calls = env.stub.calls.slice(1);
     expect(calls.map(line).slice(0, 2)).toEqual([callback(submit), original(submit)]);
     expect(calls[0].body).toEqual({ type: 5, data: { flags: 0 } });
-    expect(calls.find((c) => line(c) === followUp(submit))!.files.map((f) => f.name)).toEqual(['v3.png', 'v3-mask.png', 'v3-compare.png']);
+    expect(calls.find((c) => line(c) === followUp(submit))!.files.map((f) => f.name)).toEqual(['v2.png', 'v2-mask.png', 'v2-compare.png']);
     expect(env.stub.cdnHits).toHaveLength(1);
   });
 
@@ -221,7 +221,7 @@ describe('discord adapter: recorded interactions against a stub of the REST API'
     expect(env.stub.calls.map(line).slice(0, 4)).toEqual([callback(payload), original(payload), `POST /channels/${channelId}/messages/${starter.response.id}/threads`, original(payload)]);
     expect(started.body).toEqual({ name: 'remove the bird', auto_archive_duration: 1440 });
     const result = env.stub.calls.find((c) => line(c) === `POST /channels/${threadRef.threadId}/messages`)!;
-    expect(result.files.map((f) => f.name)).toEqual(['v3.png', 'v3-mask.png', 'v3-compare.png']);
+    expect(result.files.map((f) => f.name)).toEqual(['v2.png', 'v2-mask.png', 'v2-compare.png']);
     expect(env.stub.calls.some((c) => line(c) === followUp(payload))).toBe(false);
     expect((await env.app.core.view(threadRef))!.ownerId).toBe(owner.user_id);
     expect(await env.app.core.view(ref)).toBeNull();

@@ -65,10 +65,9 @@ describe('a shared channel: each picture belongs to whoever brought it', () => {
     const annGrow = await turn(app, 'ann', press('grow', annResult));
     expect(annGrow.errors).toEqual([]);
     const view = (await app.core.view(shared))!;
-    expect(view.versions.slice(4).map((v) => [v.kind, v.parentNumber])).toEqual([
-      ['mask', 2],
-      ['result', 1], // ann's edit redone from her photo with the grown mask
-    ]);
+    // Ann's edit redone from her photo with the grown mask: v5, a sibling of v2.
+    expect(view.versions.slice(4).map((v) => [v.number, v.kind, v.parentNumber])).toEqual([[5, 'result', 1]]);
+    expect(app.sessions.loadByRef(shared)!.versions.find((v) => v.kind === 'mask')).toMatchObject({ note: 'mask grow 12', authorId: 'ann' });
   });
 });
 
@@ -85,9 +84,10 @@ describe('Upload mask', () => {
     expect(reply.texts[0]).toMatch(/Mask updated/);
 
     const view = (await app.core.view(shared))!;
-    const [mask, rerun] = view.versions.slice(2);
-    expect(mask).toMatchObject({ kind: 'mask', note: 'mask from picture', parentNumber: 2 });
-    expect(rerun).toMatchObject({ kind: 'result', parentNumber: 1, maskId: mask.maskId });
+    const rerun = view.versions[2];
+    const mask = app.sessions.loadByRef(shared)!.versions.find((v) => v.note === 'mask from picture')!;
+    expect(app.sessions.loadByRef(shared)!.versions.find((v) => v.id === mask.parentId)!.picture).toBe(2);
+    expect(rerun).toMatchObject({ number: 3, kind: 'result', parentNumber: 1, maskId: mask.maskId });
     // The new result is painted where the upload was white, and not where the first box was.
     const out = await decodeImage((await app.core.picture(shared, rerun.imageId))!, defaultDecodeLimits);
     const at = (x: number, y: number) => [...out.data.subarray((y * 64 + x) * 3, (y * 64 + x) * 3 + 3)];
@@ -122,7 +122,8 @@ describe('per-user defaults', () => {
 
     // Setting defaults while on your own picture changes it there too; on someone else's it does not.
     const here = await turn(second.app, 'bob', { text: 'defaults guidance 5' });
-    expect(here.texts[0]).toBe('Your defaults for new pictures: guidance 5. Here: Set guidance 5.');
+    // The fill-only engine here has no guidance: kept as a default, said in words for this picture.
+    expect(here.texts[0]).toMatch(/^Your defaults for new pictures: guidance 5\. Here: The fake engine fills from the surroundings without a diffusion model, so guidance would change nothing here\./);
     const notHere = await turn(second.app, 'ann', { text: 'defaults guidance 9' });
     expect(notHere.texts[0]).toBe('Your defaults for new pictures: strength 0.6, samples 2, steps 30, guidance 9.');
 

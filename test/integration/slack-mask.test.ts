@@ -86,13 +86,13 @@ describe('Slack: Upload mask', { timeout: 30_000 }, () => {
     expect(world.stub.downloads.slice(before.downloads)).toEqual([{ name: 'mask.png', authorized: true }]);
     expect(world.jobs()).toBe(before.jobs + 1);
     const after = (await world.app.core.view(ref))!;
-    expect(after.versions.slice(session.view.versions.length).map((v) => [v.kind, v.note, v.parentNumber])).toEqual([
-      ['mask', 'mask from picture', session.result.number],
-      // Redone from the photo the first result was made from (v1): a sibling of that result, with the new mask.
-      ['result', expect.any(String), 1],
-    ]);
+    // Redone from the photo the first result was made from (v1): a sibling of that result, with the new mask.
+    expect(after.versions.slice(session.view.versions.length).map((v) => [v.kind, v.note, v.parentNumber])).toEqual([['result', expect.any(String), 1]]);
+    const step = world.app.sessions.loadByRef(ref)!.versions.find((v) => v.note === 'mask from picture')!;
+    expect(world.app.sessions.loadByRef(ref)!.versions.find((v) => v.id === step.parentId)!.picture).toBe(session.result.number);
+    expect(after.versions.at(-1)!.maskId).toBe(step.maskId);
     // The picture, scaled to 64×48, is the mask: white where it was drawn, nothing elsewhere.
-    const stored = await decodeMask((await world.app.core.picture(ref, after.versions.at(-2)!.maskId!))!, 64, 48, defaultDecodeLimits);
+    const stored = await decodeMask((await world.app.core.picture(ref, step.maskId!))!, 64, 48, defaultDecodeLimits);
     expect(stored.data[24 * 64 + 50]).toBe(1);
     expect(stored.data[24 * 64 + 10]).toBe(0);
 

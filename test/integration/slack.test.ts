@@ -56,7 +56,7 @@ describe('the Slack adapter behind Bolt’s HTTP receiver', { timeout: 30_000 },
     expect(calls[0]).toMatchObject({ method: 'chat.postMessage', args: { channel: 'C1', thread_ts: parentTs, text: expect.stringMatching(/Mask updated[\s\S]*Editing/) } });
     const view = (await world.app.core.view(ref))!;
     expect(view.sessionId).toBe(sessionId);
-    expect(view.versions.map((v) => v.kind)).toEqual(['source', 'mask', 'result', 'mask', 'result']);
+    expect(view.versions.map((v) => [v.number, v.kind, v.parentNumber])).toEqual([[1, 'source', null], [2, 'result', 1], [3, 'result', 1]]);
     const result = view.versions.at(-1)!;
     expectResultDelivered(calls, result.number, sessionId, result.id);
 
@@ -120,7 +120,9 @@ describe('the Slack adapter behind Bolt’s HTTP receiver', { timeout: 30_000 },
     const after = (await world.app.core.view(ref))!;
     const rerolled = after.versions.at(-1)!;
     expect(rerolled.kind).toBe('result');
-    expect(after.versions.at(-2)).toMatchObject({ kind: 'params' });
+    // The new seed is a step on the pressed result; the re-roll redoes its edit from the photo (a sibling).
+    expect(rerolled.parentNumber).toBe(1);
+    expect(world.app.sessions.loadByRef(ref)!.versions.at(-2)).toMatchObject({ kind: 'params', picture: null });
     const calls = world.stub.since(before.calls);
     expect(calls[0]).toMatchObject({ method: 'chat.postMessage', args: { channel: 'C1', thread_ts: parentTs, text: expect.stringMatching(/seed/i) } });
     expectResultDelivered(calls, rerolled.number, view.sessionId, rerolled.id);
@@ -147,8 +149,9 @@ describe('the Slack adapter behind Bolt’s HTTP receiver', { timeout: 30_000 },
     expect((await world.send(submission, form)).status).toBe(200);
     await world.settle();
     const captioned = (await world.app.core.view(ref))!;
-    expect(captioned.versions.findLast((v) => v.kind === 'caption')?.caption).toBe('an empty wooden table');
-    expect(captioned.versions.at(-1)!.kind).toBe('result');
+    expect(world.app.sessions.loadByRef(ref)!.versions.findLast((v) => v.kind === 'caption')?.caption).toBe('an empty wooden table');
+    // The redo was prompted with the new caption.
+    expect(captioned.versions.at(-1)).toMatchObject({ kind: 'result', caption: 'an empty wooden table' });
     expect(world.jobs()).toBe(before.jobs + 1);
   });
 

@@ -94,6 +94,9 @@ describe.skipIf(!haveChromium)('the studio in headless Chromium', () => {
     const pixel = (x: number, y: number) => [...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3)];
     expect(pixel(Math.round(width * 0.45), Math.round(height * 0.45))).toEqual([255, 0, 255]);
     expect(pixel(Math.round(width * 0.1), Math.round(height * 0.1))).not.toEqual([255, 0, 255]);
+    // The strip holds the pictures (the upload and the result, not the mask step), and the page shows the prompts.
+    expect(await page.locator('.thumb').allTextContents()).toEqual(['v1 source', 'v2 result']);
+    expect(await page.textContent('#prompts')).toBe('Prompt: (none) · negative: “square, ugly, low quality”');
 
     await page.check('#overlay');
     await eventually(() => shown(page)).toMatchObject({ loaded: true, overlay: 'true', kind: 'result' });
@@ -151,7 +154,10 @@ describe.skipIf(!haveChromium)('the studio in headless Chromium', () => {
     await first.page.mouse.up();
     await first.page.fill('#text', 'history');
     await first.page.press('#text', 'Enter');
-    await eventually(() => shown(first.page)).toMatchObject({ loaded: true, version: '2', kind: 'mask' });
+    // Versions are pictures: the page still shows v1, with the mask as a setting of its next edit.
+    await eventually(() => first.page.textContent('#prompts')).toMatch(/^Next edit: mask from picture · mask \d+\.\d%$/);
+    expect(await shown(first.page)).toMatchObject({ loaded: true, version: '1', kind: 'source' });
+    expect(await first.page.locator('.thumb').count()).toBe(1);
 
     // Another context is another browser: its own cookie, its own (empty) sessions, none of the first's pictures.
     const second = await openPage();

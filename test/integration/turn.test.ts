@@ -131,21 +131,32 @@ describe('the turn', () => {
     expect(adapter.reply.fractions.length).toBeGreaterThan(0);
   });
 
-  it('commands refine the mask and params, and undo/redo/version/history walk the graph', async () => {
+  it('versions are pictures: steps belong to the picture they prepare; undo/redo/version/history walk the pictures', async () => {
     const { app } = await start();
     await say(app, '', { images: [{ bytes: await pictureFile(64, 48) }] });
-    expect((await say(app, 'mask box 10,10,20,10')).texts[0]).toMatch(/v2 mask: mask box 10,10,20,10 · 64×48 · mask 6\.5%/);
+    expect((await say(app, 'mask box 10,10,20,10')).texts[0]).toBe('Mask updated: v1 with mask box 10,10,20,10 · mask 6.5% for the next edit.');
     expect((await say(app, 'mask grow 2')).texts[0]).toMatch(/mask 10\.9%/);
     expect((await say(app, 'seed 99')).texts[0]).toBe('Set seed 99.');
-    expect((await say(app, 'undo')).texts[0]).toMatch(/Undone\. Now at v3/);
-    expect((await say(app, 'redo')).texts[0]).toMatch(/Redone\. Now at v4/);
-    expect((await say(app, 'version 2')).texts[0]).toMatch(/Now at v2 mask/);
+    expect((await say(app, 'undo')).texts[0]).toBe('Undone. Now at v1 with mask box 10,10,20,10, mask grow 2 · mask 10.9% for the next edit.');
+    expect((await say(app, 'redo')).texts[0]).toMatch(/^Redone\. Now at v1 with mask box 10,10,20,10, mask grow 2, seed 99 · /);
+    expect((await say(app, 'remove the square')).errors).toEqual([]);
+    expect((await say(app, 'version 1')).texts[0]).toMatch(/^Now at v1 source: new picture · 64×48 · no mask\. /);
+    expect((await say(app, 'version 3')).errors[0]).toMatch(/There is no version 3: versions run from 1 to 2\./);
+    await say(app, 'mask box 0,0,8,8');
     await say(app, 'caption a quiet table');
     const history = (await say(app, 'history')).texts[0];
-    expect(history.split('\n')).toHaveLength(5);
-    expect(history).toMatch(/→ v5 caption: caption: a quiet table .*\(from v2\)/);
-    const head = app.sessions.loadByRef(ref)!;
-    expect(head.versions.at(-1)!.params.seed).not.toBe(99); // the branch started before the seed change
+    expect(history.split('\n')).toEqual([
+      '→ v1 source: new picture · 64×48 · no mask',
+      '    next edit: mask box 0,0,8,8, caption: a quiet table · mask 2.1% · caption "a quiet table"',
+      expect.stringMatching(/^  v2 result: remove the square · 64×48 · mask 10\.9% · fake-fill · background PSNR /),
+      '    prompt (none) · negative "square, ugly, low quality"',
+    ]);
+    const session = app.sessions.loadByRef(ref)!;
+    // Seven steps in the graph, two pictures; the branch started before the seed change.
+    expect(session.versions.map((v) => [v.kind, v.picture])).toEqual([
+      ['source', 1], ['mask', null], ['mask', null], ['params', null], ['result', 2], ['mask', null], ['caption', null],
+    ]);
+    expect(session.versions.at(-1)!.params.seed).not.toBe(99);
   });
 
   it('refuses bad input with a worded error and a reference, losing nothing', async () => {

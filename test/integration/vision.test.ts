@@ -120,11 +120,14 @@ describe('brushtalk detect (command line)', () => {
     expect(red.stdout).toMatch(/I can't do "now make the car red" here: the classical engine only fills a marked area/);
     expect(red.stdout).not.toMatch(/result: /);
     expect((await run(temp.dir, data, 'edit', 'now remove the car', ...session)).stdout).toMatch(/Found \d+ × "car"[\s\S]*result: /);
-    expect((await run(temp.dir, data, 'undo', ...session)).stdout).toMatch(/Undone\. Now at v5 result: remove the bird/);
-    // One line per version (results carry a second, indented line with their prompts).
+    expect((await run(temp.dir, data, 'undo', ...session)).stdout).toMatch(/Undone\. Now at v3 result: remove the bird/);
+    // One line per picture (results carry a second, indented line with their prompts): the photo, the removal of
+    // the bird, its redo with the bigger mask (from v1), and the removal of the car on top of that.
     const history = (await run(temp.dir, data, 'history', ...session)).stdout.trimEnd().split('\n').filter((line) => /^[→ ] v\d+/.test(line));
-    expect(history.map((line) => /v\d+ (\w+)/.exec(line)?.[1])).toEqual(['source', 'mask', 'result', 'mask', 'result', 'mask', 'result']);
-    expect(history[4]).toMatch(/^→ v5/);
+    expect(history.map((line) => /^[→ ] (v\d+ \w+: [a-z ]+) .*?( \(from v\d\))?$/.exec(line)?.slice(1, 3).join(''))).toEqual([
+      'v1 source: new picture', 'v2 result: remove the bird', 'v3 result: remove the bird (from v1)', 'v4 result: now remove the car',
+    ]);
+    expect(history[2]).toMatch(/^→ v3/);
     // The removal of the car was prompted with nothing but told to avoid the car (never "now remove the car").
     expect((await run(temp.dir, data, 'history', ...session)).stdout).toContain('prompt (none) · negative "car, ugly, low quality"');
 

@@ -70,7 +70,11 @@ describe('what an engine can honestly do', () => {
     expect(refusal(() => checkReroll(brushnet))).toBeNull();
     expect(refusal(() => usefulParams(classical, { seed: 4 }))?.userMessage).toBe('The classical engine gives the same picture for every seed, so the seed stays as it is.');
     expect(refusal(() => usefulParams(classical, { samples: 3 }))?.userMessage).toBe('The classical engine gives the same picture every time, so 3 samples would be 3 identical copies; it makes one.');
-    expect(usefulParams(classical, { seed: 4, steps: 30 })).toEqual({ update: { steps: 30 }, said: 'The classical engine gives the same picture for every seed, so the seed stays as it is.' });
+    expect(usefulParams(classical, { seed: 4, blend: false })).toEqual({ update: { blend: false }, said: 'The classical engine gives the same picture for every seed, so the seed stays as it is.' });
+    // A fill without a diffusion model has no steps, guidance or strength: said, not set (nothing re-runs for nothing).
+    expect(refusal(() => usefulParams(classical, { steps: 30 }))?.userMessage).toMatch(/^The classical engine fills from the surroundings without a diffusion model, so steps would change nothing here\. For a different result change the mask/);
+    expect(refusal(() => usefulParams(classical, { guidance: 9, strength: 0.6 }))?.userMessage).toMatch(/so guidance and strength would change nothing here/);
+    expect(usefulParams(brushnet, { steps: 30, guidance: 9, strength: 0.6 })).toEqual({ update: { steps: 30, guidance: 9, strength: 0.6 }, said: null });
     expect(usefulParams(classical, { samples: 1 })).toEqual({ update: { samples: 1 }, said: null });
     expect(usefulParams(brushnet, { seed: 4, samples: 3 })).toEqual({ update: { seed: 4, samples: 3 }, said: null });
   });

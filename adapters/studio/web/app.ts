@@ -32,6 +32,7 @@ const el = {
   overlay: byId<HTMLInputElement>('overlay'),
   beforeAfter: byId<HTMLInputElement>('before-after'),
   versionLabel: byId('version-label'),
+  prompts: byId('prompts'),
   actions: byId('actions'),
   captionButton: byId<HTMLButtonElement>('caption-button'),
   captionForm: byId<HTMLFormElement>('caption-form'),
@@ -70,7 +71,8 @@ function renderSessions(): void {
   );
 }
 
-const head = () => state?.view?.versions.find((v) => v.id === state?.view?.headId) ?? null;
+/** The picture the conversation stands on (the head, or the picture a pending mask or caption step belongs to). */
+const head = () => state?.view?.versions.find((v) => v.id === state?.view?.pictureId) ?? null;
 
 function render(): void {
   if (!state) return;
@@ -94,13 +96,15 @@ function render(): void {
     const parent = view!.versions.find((v) => v.number === current.parentNumber);
     el.before.src = pictureUrl(session, (parent ?? current).imageId);
     el.after.src = pictureUrl(session, current.imageId);
-    el.versionLabel.textContent = `v${current.number} · ${current.kind}${current.note ? ` · ${current.note}` : ''}${current.caption ? ` · “${current.caption}”` : ''}`;
+    el.versionLabel.textContent = `v${current.number} · ${current.kind}${current.note ? ` · ${current.note}` : ''}`;
+    el.prompts.textContent = promptsText(current, view!.pending);
   } else {
     shownImageId = null;
     el.versionLabel.textContent = '';
+    el.prompts.textContent = '';
   }
   el.overlay.disabled = !current?.previewId;
-  renderStrip(el.strip, view?.versions ?? [], view?.headId ?? null, (id) => pictureUrl(session, id), (n) => void turn({ text: `version ${n}` }, `version ${n}`));
+  renderStrip(el.strip, view?.versions ?? [], view?.pictureId ?? null, (id) => pictureUrl(session, id), (n) => void turn({ text: `version ${n}` }, `version ${n}`));
   // An engine that gives the same picture for every seed has nothing to re-roll.
   const sameEverySeed = state.status.engine.deterministic;
   for (const button of el.actions.querySelectorAll('button')) {
@@ -112,6 +116,22 @@ function render(): void {
   const active = view?.active ?? [];
   if (active.length > 0) showProgress(Math.max(...active.map((a) => a.progress)));
   else el.progress.hidden = true;
+}
+
+type View = NonNullable<State['view']>;
+
+/** What the engine was told for this picture, and what the steps made on it since prepare for the next edit. */
+function promptsText(current: View['versions'][number], pending: View['pending']): string {
+  const parts: string[] = [];
+  if (current.kind === 'result') {
+    parts.push(`Prompt: ${current.caption ? `“${current.caption}”` : '(none)'}`);
+    if (current.negativePrompt) parts.push(`negative: “${current.negativePrompt}”`);
+  }
+  if (pending) {
+    const mask = pending.maskId ? `mask ${(pending.maskCoverage * 100).toFixed(1)}%` : 'no mask';
+    parts.push(`Next edit: ${pending.notes.join(', ')} · ${mask}${pending.caption ? ` · caption “${pending.caption}”` : ''}`);
+  }
+  return parts.join(' · ');
 }
 
 function showProgress(fraction: number): void {

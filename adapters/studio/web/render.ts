@@ -31,7 +31,8 @@ export function appendMessage(log: HTMLElement, kind: MessageKind, text: string)
   log.scrollTop = log.scrollHeight;
 }
 
-export function renderStrip(strip: HTMLElement, versions: VersionView[], headId: string | null, url: (blobId: string) => string, onPick: (n: number) => void): void {
+/** The pictures of the conversation, the current one marked. */
+export function renderStrip(strip: HTMLElement, versions: VersionView[], currentId: string | null, url: (blobId: string) => string, onPick: (n: number) => void): void {
   strip.replaceChildren(
     ...versions.map((v) => {
       const item = document.createElement('li');
@@ -40,7 +41,7 @@ export function renderStrip(strip: HTMLElement, versions: VersionView[], headId:
       button.className = 'thumb';
       button.dataset.version = String(v.number);
       button.title = `v${v.number} · ${v.kind}${v.note ? ` · ${v.note}` : ''}`;
-      if (v.id === headId) button.setAttribute('aria-current', 'true');
+      if (v.id === currentId) button.setAttribute('aria-current', 'true');
       const img = document.createElement('img');
       img.src = url(v.imageId);
       img.alt = `version ${v.number}`;
