@@ -33,7 +33,8 @@ export async function startDiscord(cleanups: (() => unknown)[], options: RigOpti
   const temp = tempDataDir();
   cleanups.push(temp.cleanup, () => stub.close());
   const config = testConfig(temp.dir);
-  const app = await createApp({ config, log: silentLog, engine: fakeEngine({ delayMs: options.engineDelayMs, generative: options.generative }), vision: fakeVision(scene).service });
+  const engine = fakeEngine({ delayMs: options.engineDelayMs, generative: options.generative });
+  const app = await createApp({ config, log: silentLog, engine, vision: fakeVision(scene).service });
   const adapter = createDiscordAdapter({
     token: 'bot-token',
     log: silentLog,
@@ -54,7 +55,7 @@ export async function startDiscord(cleanups: (() => unknown)[], options: RigOpti
     await adapter.idle();
     await app.core.settled(at);
   };
-  return { stub, app, adapter, settle };
+  return { stub, app, adapter, settle, engine };
 }
 
 export type DiscordRig = Awaited<ReturnType<typeof startDiscord>>;

@@ -2,6 +2,7 @@ import { expect } from 'vitest';
 import { createSlackAdapter, type SlackAdapter, type SlackAdapterOptions } from '../../adapters/slack/adapter.ts';
 import { createApp, type App } from '../../src/app.ts';
 import type { ConversationRef } from '../../src/contracts.ts';
+import type { InpaintEngine } from '../../src/engines/engine.ts';
 import { fakeEngine } from './fake-engine.ts';
 import { fakeVision } from './fake-vision.ts';
 import { silentLog, tempDataDir, testConfig } from './env.ts';
@@ -35,6 +36,8 @@ export interface SlackWorldOptions {
   stub?: Omit<SlackStubOptions, 'botToken'>;
   /** Overrides for the adapter (e.g. `appToken` for Socket Mode). */
   adapter?: Partial<SlackAdapterOptions>;
+  /** The engine edits run on (default: the fake fill-only engine). */
+  engine?: InpaintEngine;
 }
 
 /** Starts a world; everything it starts is stopped by `cleanups` (run in reverse order). */
@@ -43,7 +46,7 @@ export async function startSlackWorld(cleanups: (() => unknown)[], options: Slac
   const temp = tempDataDir();
   const config = testConfig(temp.dir);
   // awaited: createApp may return the app or a promise of it.
-  const app = await createApp({ config, log: silentLog, engine: fakeEngine(), vision: fakeVision(scene).service });
+  const app = await createApp({ config, log: silentLog, engine: options.engine ?? fakeEngine(), vision: fakeVision(scene).service });
   app.startWorker();
   cleanups.push(temp.cleanup, () => stub.close(), () => app.close());
   const slack = createSlackAdapter({
