@@ -15,7 +15,7 @@ const start = () => startDiscord(cleanups);
 async function messageWithPicture(env: Awaited<ReturnType<typeof startDiscord>>, channel: string) {
   const file = onCdn(env.stub, 'secret.png', await pictureFile(96, 48), 'image/png');
   const id = snowflake();
-  env.stub.messages.set(`${channel}/${id}`, { id, channel_id: channel, attachments: [{ id: snowflake(), filename: file.filename, size: file.size, url: file.url, content_type: file.contentType }] });
+  env.stub.messages.set(`${channel}/${id}`, { id, channel_id: channel, attachments: [{ id: snowflake(), filename: file.filename, size: file.size, url: file.url, content_type: file.content_type }] });
   return id;
 }
 
