@@ -123,6 +123,13 @@ describe('the studio over HTTP', () => {
     }
   });
 
+  it('a long instruction reaches the core whole (no silent cut) and gets its worded refusal, without an echo', async () => {
+    const jar = await cookie();
+    const res = await post('/api/turn', { cookie: jar, 'content-type': 'application/json' }, JSON.stringify({ text: 'x'.repeat(100_000) }));
+    const body = await res.json();
+    expect(body).toEqual({ messages: [], errors: [expect.stringMatching(/^That message is 100,000 characters; keep instructions to 500 or fewer\. \(ref T-\w{6}\)$/)] });
+  });
+
   it('caps live-update streams per browser and in all (429 in words), and frees a place when one closes', async () => {
     const opened: AbortController[] = [];
     const open = async (jar: string, session = 'main') => {
