@@ -36,8 +36,13 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
       if (size > max * 4) req.destroy();
       else if (size <= max) chunks.push(chunk);
     });
-    req.on('end', () => (size > max ? reject(new InboundError(413, `The request body is over ${max} bytes; Slack never sends that much.`)) : resolve(Buffer.concat(chunks))));
+    const tooLarge = () => new InboundError(413, `The request body is over ${max} bytes; Slack never sends that much.`);
+    req.on('end', () => (size > max ? reject(tooLarge()) : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
+    // Destroyed past the hard cap, or the client went away: settle, so nothing read is held.
+    req.on('close', () => {
+      if (!req.complete) reject(size > max ? tooLarge() : new InboundError(400, 'The request ended before its body did.'));
+    });
   });
 }
 
