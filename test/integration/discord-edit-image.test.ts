@@ -48,7 +48,7 @@ describe('discord "Edit image" forms', () => {
     await deliver(env.adapter, submit(`v1:edit-image:${channelId}:${messageId}`));
     await env.settle();
     expect(env.stub.lines()).toContain(`GET /channels/${channelId}/messages/${messageId}`);
-    expect((await env.app.core.view(ref))?.versions.length).toBe(3);
+    expect((await env.app.core.view(ref))?.versions.map((v) => v.kind)).toContain('result');
   });
 
   it('a deleted message (404 Unknown Message) gets its own words, not "something went wrong"', async () => {
