@@ -27,6 +27,7 @@ const schema = z.object({
   WORKER_IN_PROCESS: z.enum(['true', 'false']).optional(),
   WORKER_GRACE_MS: integer(0, 3_600_000).default(30_000),
   HEALTH_PORT: integer(0, 65_535).optional(),
+  HEALTH_HOST: z.string().min(1).default('0.0.0.0'),
   WEIGHTS_DIR: z.string().min(1).optional(),
   DETECTOR_MODEL: z.string().min(1).default('grounding-dino-tiny'),
   SEGMENTER_MODEL: z.string().min(1).default('slimsam-77'),
@@ -52,6 +53,7 @@ const schema = z.object({
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
   SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'must be an app-level token (xapp-…)').optional(),
   SLACK_PORT: integer(0, 65_535).default(3000),
+  SLACK_HOST: z.string().min(1).default('0.0.0.0'),
   SLACK_API_URL: z.url().optional(),
 });
 
@@ -80,6 +82,8 @@ export interface Config {
   workerGraceMs: number;
   /** /healthz, /readyz, /metrics; null: no health server. */
   healthPort: number | null;
+  /** Where the health server listens: all interfaces by default, so container probes and scrapers reach it. */
+  healthHost: string;
   /** The Discord bot: runs in `serve` when a token is set; applicationId and guildId are for deploying commands. */
   discord: {
     token: string | null;
@@ -97,9 +101,9 @@ export interface Config {
   studio: { enabled: boolean; host: string; port: number };
   /**
    * The Slack app; null when SLACK_BOT_TOKEN is unset. appToken set: Socket Mode (no public URL), otherwise
-   * HTTP on `port` with requests checked against the signing secret. apiUrl points the Web API elsewhere (tests).
+   * HTTP on `host`:`port` with requests checked against the signing secret. apiUrl points the Web API elsewhere (tests).
    */
-  slack: { botToken: string; signingSecret: string | undefined; appToken: string | undefined; port: number; apiUrl: string | undefined } | null;
+  slack: { botToken: string; signingSecret: string | undefined; appToken: string | undefined; host: string; port: number; apiUrl: string | undefined } | null;
 }
 
 export type Environment = Record<string, string | undefined>;
@@ -110,7 +114,7 @@ function slackConfig(e: z.infer<typeof schema>): Config['slack'] {
   if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
     throw new BrushtalkError('config.invalid', 'Configuration error: SLACK_BOT_TOKEN is set, so set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP) too.');
   }
-  return { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN, port: e.SLACK_PORT, apiUrl: e.SLACK_API_URL };
+  return { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN, host: e.SLACK_HOST, port: e.SLACK_PORT, apiUrl: e.SLACK_API_URL };
 }
 
 /** Read the configuration; `defaults` fill in what the environment leaves unset (the CLI quietens logs). */
@@ -152,6 +156,7 @@ export function loadConfig(env: Environment = process.env, defaults: Environment
     workerInProcess: e.REDIS_URL ? e.WORKER_IN_PROCESS === 'true' : e.WORKER_IN_PROCESS !== 'false',
     workerGraceMs: e.WORKER_GRACE_MS,
     healthPort: e.HEALTH_PORT ?? null,
+    healthHost: e.HEALTH_HOST,
     discord: {
       token: e.DISCORD_TOKEN ?? null,
       applicationId: e.DISCORD_APPLICATION_ID ?? null,

@@ -42,6 +42,12 @@ export interface IncomingTurn {
   scopeAdmin?: boolean;
 }
 
+/**
+ * The longest message (an instruction, a command, a caption) the core takes, in characters. The core refuses
+ * longer ones in words before anything reads them; adapters may cap their input fields at it too.
+ */
+export const maxInstructionChars = 500;
+
 /** What result buttons can do. Custom ids carry `v1:<action>:<sessionId>:<versionId>`; state stays in the DB. */
 export type ButtonAction = 'reroll' | 'grow' | 'shrink' | 'invert' | 'undo' | 'redo' | 'caption' | 'mask' | 'accept';
 

@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'mask.too_large'
   | 'command.unknown'
   | 'command.bad_arguments'
+  | 'instruction.too_long'
+  | 'agent.bad_arguments'
   | 'session.no_image'
   | 'session.nothing_to_undo'
   | 'session.nothing_to_redo'

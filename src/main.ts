@@ -64,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
     }
   }
 
-  const health = config.healthPort === null ? null : await startHealthServer(config.healthPort, app.health, log);
+  const health = config.healthPort === null ? null : await startHealthServer(config.healthPort, app.health, log, config.healthHost);
   const mode = config.redis ? `bot on Redis queue "${config.redis.queueName}"` : 'embedded';
   log.info({ dataDir: config.dataDir, engine: app.engine.name, worker: config.workerInProcess ? 'in process' : 'remote' }, `brushtalk running (${mode})`);
   // The studio and each platform are imported only when they are on: every one brings its own dependencies.
@@ -81,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
   let slack: SlackAdapter | null = null;
   if (config.slack) {
     const { createSlackAdapter } = await import('../adapters/slack/adapter.ts');
-    slack = createSlackAdapter({ ...config.slack, listen: { port: config.slack.port }, maxBytes: config.limits.maxBytes, core: app.core, log });
+    slack = createSlackAdapter({ ...config.slack, listen: { port: config.slack.port, host: config.slack.host }, maxBytes: config.limits.maxBytes, core: app.core, log });
     app.attach(slack);
     await slack.start(app.core.handleTurn);
   }
@@ -109,7 +109,7 @@ async function runWorker(config: Config, log: Logger): Promise<number> {
   const [{ startStandaloneWorker }, { createDefaultEngine }] = await Promise.all([import('./worker.ts'), import('./engines/select.ts')]);
   const worker = startStandaloneWorker({ config, log, engine: await createDefaultEngine(config, log) });
   await worker.ready();
-  const health = config.healthPort === null ? null : await startHealthServer(config.healthPort, worker.health, log);
+  const health = config.healthPort === null ? null : await startHealthServer(config.healthPort, worker.health, log, config.healthHost);
   log.info({ queue: config.redis?.queueName, concurrency: config.jobs.concurrency }, 'brushtalk worker running');
   await untilSignal();
   log.info('worker stopping: finishing the current job');

@@ -1,5 +1,6 @@
 import { tool } from 'langchain';
 import { z } from 'zod';
+import { maxInstructionChars } from '../src/contracts.ts';
 import { attempt, contextOf } from './context.ts';
 
 const editTypes = ['addition', 'removal', 'local', 'global', 'background'] as const;
@@ -21,14 +22,14 @@ export const classifyEdit = tool(
     name: 'classify_edit',
     description:
       "Classify an edit instruction as addition, removal, local, global or background (BrushEdit's categories), with the object and a target caption. Answers with an error when this server's engine cannot do that kind of edit: tell the user, do not try.",
-    schema: z.object({ instruction: z.string().min(1).max(500) }),
+    schema: z.object({ instruction: z.string().min(1).max(maxInstructionChars) }),
   },
 );
 
 export const setCaption = tool(({ caption }, runtime) => attempt(() => contextOf(runtime).ops.setCaption(caption)), {
   name: 'set_caption',
   description: 'Set the target caption: what the picture shows AFTER the edit, only what remains (never the removed thing), no apologies.',
-  schema: z.object({ caption: z.string().min(1).max(500) }),
+  schema: z.object({ caption: z.string().min(1).max(maxInstructionChars) }),
 });
 
 export const setParams = tool(
@@ -59,5 +60,5 @@ export const setParams = tool(
 export const runEdit = tool(({ instruction, edit_type }, runtime) => attempt(() => contextOf(runtime).ops.runEdit(instruction, edit_type ?? null)), {
   name: 'run_edit',
   description: 'Queue the inpainting of the current mask with the current caption. Call it last, once the mask and caption are right.',
-  schema: z.object({ instruction: z.string().min(1).max(500), edit_type: z.enum(editTypes).optional() }),
+  schema: z.object({ instruction: z.string().min(1).max(maxInstructionChars), edit_type: z.enum(editTypes).optional() }),
 });

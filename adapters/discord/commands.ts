@@ -7,6 +7,7 @@ import {
   Routes,
   type RESTPostAPIApplicationCommandsJSONBody,
 } from 'discord.js';
+import { maxInstructionChars } from '../../src/contracts.ts';
 
 /** The context-menu entry's name is what users see in Apps → …, and what interactions carry back. */
 export const editImageMenuName = 'Edit image';
@@ -15,7 +16,7 @@ export const editImageMenuName = 'Edit image';
 const contexts = [InteractionContextType.Guild, InteractionContextType.BotDM];
 
 const instruction = (description: string) =>
-  ({ type: ApplicationCommandOptionType.String, name: 'instruction', description, required: true, max_length: 500 }) as const;
+  ({ type: ApplicationCommandOptionType.String, name: 'instruction', description, required: true, max_length: maxInstructionChars }) as const;
 
 const paramOptions = [
   { type: ApplicationCommandOptionType.Integer, name: 'samples', description: 'How many results to draw (1-4)', min_value: 1, max_value: 4 },

@@ -1,4 +1,5 @@
 import {
+  DiscordAPIError,
   PermissionFlagsBits,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
@@ -168,12 +169,37 @@ export const editImageMenu = {
   },
 } satisfies Handler<MessageContextMenuCommandInteraction>;
 
-async function refetchPicture(ctx: HandlerContext, channelId: string, messageId: string): Promise<{ picture: Promise<Uint8Array>; name: string } | null> {
-  const message = await ctx.fetchMessage(channelId, messageId);
+/** Discord's refusals to hand us a message, worded (anything else is ours to log). */
+const unreadableMessage: Readonly<Record<number, string>> = {
+  10003: 'That message’s channel is gone, so there is no picture to edit any more.',
+  10008: 'That message was deleted, so there is no picture to edit any more.',
+  50001: 'I can’t read that message: I have no access to its channel.',
+  50013: 'I can’t read that message: I am not allowed to read that channel’s history.',
+};
+
+/** The picture of a message, fetched again (fresh CDN URLs) after a restart lost the pending download; or why not, in words. */
+async function refetchPicture(ctx: HandlerContext, channelId: string, messageId: string): Promise<{ picture: Promise<Uint8Array>; name: string } | string> {
+  let message: Awaited<ReturnType<HandlerContext['fetchMessage']>>;
+  try {
+    message = await ctx.fetchMessage(channelId, messageId);
+  } catch (error) {
+    const worded = error instanceof DiscordAPIError && typeof error.code === 'number' ? unreadableMessage[error.code] : undefined;
+    if (worded) return worded;
+    throw error;
+  }
   const attachment = message.attachments
     .map((a) => ({ url: a.url, name: a.filename, size: a.size, contentType: a.content_type ?? null }))
     .find(isPicture);
-  return attachment ? { picture: downloadAttachment(attachment, ctx.maxInputBytes), name: attachment.name } : null;
+  return attachment ? { picture: downloadAttachment(attachment, ctx.maxInputBytes), name: attachment.name } : 'That message no longer has a picture I can read.';
+}
+
+/** A text field of a submitted modal, trimmed; null when the form came without it (or empty): an outdated or hand-made payload. */
+function textField(interaction: ModalSubmitInteraction, name: string): string | null {
+  try {
+    return interaction.fields.getTextInputValue(name).trim() || null;
+  } catch {
+    return null;
+  }
 }
 
 /** The "Upload mask" modal, submitted: the file is checked, downloaded at once, and handed to the core as the mask. */
@@ -194,8 +220,13 @@ export const modalSubmit = {
     const button = parseButtonId(interaction.customId);
     if (button?.action === 'mask') return uploadedMask(interaction, ctx, receivedAt, button);
     if (button?.action === 'caption') {
+      const caption = textField(interaction, 'caption');
+      if (caption === null) {
+        await interaction.reply({ content: 'The form came back without a caption. Press Edit caption again and write what the picture should show.', ...ephemeral });
+        return;
+      }
       await interaction.deferReply(ephemeral);
-      await pressTurn(ctx, interaction, receivedAt, { ...button, value: interaction.fields.getTextInputValue('caption') });
+      await pressTurn(ctx, interaction, receivedAt, { ...button, value: caption });
       return;
     }
     const target = parseEditModalId(interaction.customId);
@@ -203,13 +234,24 @@ export const modalSubmit = {
       await interaction.reply({ content: staleComponentHint, ...ephemeral });
       return;
     }
-    const instruction = interaction.fields.getTextInputValue('instruction');
+    // The form names its message; only one in the channel it was submitted from is ours to fetch (with the bot's
+    // token) and edit here. Channel ids are unique across Discord, so the same channel is the same server too.
+    if (target.channelId !== interaction.channelId) {
+      ctx.log.warn({ interactionId: interaction.id, channelId: interaction.channelId, target: target.channelId }, 'edit-image form names a message in another channel');
+      await interaction.reply({ content: 'That form is for a message in another channel. Use Edit image on a message in this channel.', ...ephemeral });
+      return;
+    }
+    const instruction = textField(interaction, 'instruction');
+    if (instruction === null) {
+      await interaction.reply({ content: 'The form came back without an instruction. Use Edit image again and say what should change.', ...ephemeral });
+      return;
+    }
     const key = `${target.channelId}:${target.messageId}:${interaction.user.id}`;
     const pending = ctx.pendingPictures.get(key);
     ctx.pendingPictures.delete(key);
     const source = pending ? { picture: pending, name: 'image' } : await refetchPicture(ctx, target.channelId, target.messageId);
-    if (!source) {
-      await interaction.reply({ content: 'That message no longer has a picture I can read.', ...ephemeral });
+    if (typeof source === 'string') {
+      await interaction.reply({ content: source, ...ephemeral });
       return;
     }
     await editFromPicture(ctx, interaction, receivedAt, source.picture, source.name, [instruction]);

@@ -1,4 +1,5 @@
 import { ComponentType, TextInputStyle, type APIModalInteractionResponseCallbackData } from 'discord.js';
+import { maxInstructionChars } from '../../src/contracts.ts';
 
 /** The modals we show: plain JSON (what the API takes), built in one place. */
 
@@ -9,7 +10,7 @@ export function textModal(customId: string, title: string, field: string, label:
     components: [
       {
         type: ComponentType.ActionRow,
-        components: [{ type: ComponentType.TextInput, custom_id: field, label, style: TextInputStyle.Paragraph, required: true, max_length: 500, ...(value ? { value } : {}) }],
+        components: [{ type: ComponentType.TextInput, custom_id: field, label, style: TextInputStyle.Paragraph, required: true, max_length: maxInstructionChars, ...(value ? { value } : {}) }],
       },
     ],
   };

@@ -1,5 +1,5 @@
 import type { types } from '@slack/bolt';
-import type { ButtonAction, ImageDetails } from '../../src/contracts.ts';
+import { maxInstructionChars, type ButtonAction, type ImageDetails } from '../../src/contracts.ts';
 import { encodeAction } from './ids.ts';
 
 const labels: Record<ButtonAction, string> = {
@@ -73,7 +73,7 @@ export function captionModal(privateMetadata: string): types.View {
     type: 'input',
     block_id: captionBlockId,
     label: { type: 'plain_text', text: 'What the picture should show after the edit' },
-    element: { type: 'plain_text_input', action_id: captionInputId, multiline: true, max_length: 500 },
+    element: { type: 'plain_text_input', action_id: captionInputId, multiline: true, max_length: maxInstructionChars },
   });
 }
 

@@ -1,8 +1,8 @@
 import type { Core, ImageInput, IncomingTurn, ReplyChannel } from '../../src/contracts.ts';
 import { userFacingMessage } from '../../src/errors.ts';
 import { newRef, type Logger } from '../../src/log.ts';
-import { isSlackAdapterError } from './errors.ts';
-import type { SlackFile } from './files.ts';
+import { SlackAdapterError, isSlackAdapterError } from './errors.ts';
+import { checkSlackPicture, type SlackFile } from './files.ts';
 import { refOf, type SlackPlace } from './ids.ts';
 import type { SlackReply } from './reply.ts';
 
@@ -50,7 +50,8 @@ export async function reportError(reply: ReplyChannel, error: unknown, log: Logg
   await reply.error(message).catch((sendError: unknown) => log.error({ ref, err: sendError }, 'could not send the error reply'));
 }
 
-const isPicture = (file: SlackFile) => file.mimetype?.startsWith('image/') ?? false;
+/** Slack says it is a picture (any image type: the decoder words HEIC and the like); without a mimetype, by its file type or name. */
+const isPicture = (file: SlackFile) => (file.mimetype ? file.mimetype.startsWith('image/') : checkSlackPicture(file, Number.MAX_SAFE_INTEGER) === null);
 
 /**
  * A message for the bot becomes a turn: its first picture (downloaded now — private URLs need our token and
@@ -68,7 +69,9 @@ export async function messageTurn(deps: TurnDeps, message: SlackMessage, options
     if (files.length === 0 && options.lookAtParent && (await deps.core.view(refOf(message.place))) === null) {
       files = await deps.parentFiles(message.place);
     }
-    const picture = files.find(isPicture) ?? files[0];
+    const picture = files.find(isPicture);
+    // Files, none of them a picture: refused from Slack's description, before anything is downloaded.
+    if (!picture && files.length > 0) throw checkSlackPicture(files[0], deps.maxBytes) ?? new SlackAdapterError('slack.file_not_picture', 'Attach a PNG, JPEG or WebP image.');
     const images = picture ? [await deps.download(picture)] : [];
     await deps.onTurn({ ref: refOf(message.place), messageId: messageIdOf(message), userId: message.user, text: message.text, images }, reply);
   } catch (error) {

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { ConversationRef, ImageDetails, ReplyChannel } from '../../src/contracts.ts';
-import { baseHeaders } from './http.ts';
+import { StudioHttpError, baseHeaders } from './http.ts';
 
 /**
  * Server-sent events: each open page subscribes to its conversation and the ReplyChannel for that
@@ -20,8 +20,21 @@ export function conversationKey(ref: ConversationRef): string {
   return `${ref.channelId}/${ref.threadId ?? 'main'}`;
 }
 
-export function createEventHub() {
+/**
+ * Open streams allowed per browser (its cookie, across its named sessions) and in all: each holds a socket and
+ * a file descriptor, so an unbounded number stops the server answering. Past either, the stream is refused (429).
+ */
+export interface StreamLimits {
+  perCookie: number;
+  total: number;
+}
+
+export const defaultStreamLimits: StreamLimits = { perCookie: 4, total: 64 };
+
+export function createEventHub(limits: StreamLimits = defaultStreamLimits) {
   const subscribers = new Map<string, Set<ServerResponse>>();
+  const perCookie = new Map<string, number>();
+  let open = 0;
   const heartbeat = setInterval(() => {
     for (const set of subscribers.values()) for (const res of set) res.write(': ping\n\n');
   }, heartbeatMs);
@@ -63,6 +76,14 @@ export function createEventHub() {
 
   function subscribe(ref: ConversationRef, res: ServerResponse): void {
     const key = conversationKey(ref);
+    const cookie = ref.channelId;
+    const mine = perCookie.get(cookie) ?? 0;
+    if (mine >= limits.perCookie) {
+      throw new StudioHttpError(429, `This browser already has ${mine} studio pages with live updates open; close one (or reload it) to follow this one.`);
+    }
+    if (open >= limits.total) throw new StudioHttpError(429, 'The studio is following as many pages as it can right now; close a studio tab and reload this one.');
+    perCookie.set(cookie, mine + 1);
+    open++;
     res.writeHead(200, { ...baseHeaders(), 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
     res.write(': connected\n\n');
     let set = subscribers.get(key);
@@ -71,6 +92,10 @@ export function createEventHub() {
     res.on('close', () => {
       set.delete(res);
       if (set.size === 0 && subscribers.get(key) === set) subscribers.delete(key);
+      const left = (perCookie.get(cookie) ?? 1) - 1;
+      if (left > 0) perCookie.set(cookie, left);
+      else perCookie.delete(cookie);
+      open--;
     });
   }
 
@@ -80,7 +105,10 @@ export function createEventHub() {
     subscribers.clear();
   }
 
-  return { channel, turnChannel, subscribe, close };
+  /** Streams open now (tests and metrics). */
+  const counts = () => ({ open, browsers: perCookie.size });
+
+  return { channel, turnChannel, subscribe, close, counts };
 }
 
 export type EventHub = ReturnType<typeof createEventHub>;

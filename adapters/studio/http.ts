@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIPv4, isIPv6 } from 'node:net';
 
 /**
  * Small HTTP helpers for the studio: cookies, same-origin checks, bounded bodies and the headers every
@@ -38,21 +39,32 @@ export function cookieHeader(id: string): string {
   return `${cookieName}=${id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${cookieMaxAgeS}`;
 }
 
-const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-
+/** A loopback bind address: localhost, ::1, or an IPv4 literal in 127.0.0.0/8. */
 export function isLoopback(host: string): boolean {
-  return loopbackHosts.has(host) || host.startsWith('127.');
+  const name = host.toLowerCase();
+  return name === 'localhost' || name === '::1' || name === '[::1]' || (isIPv4(name) && name.startsWith('127.'));
+}
+
+/** A Host header as a name and a port (null when absent); null for anything else (user info, paths, spaces, two colons). */
+export function parseHostHeader(header: string): { name: string; port: number | null } | null {
+  const match = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(\d{1,5}))?$/i.exec(header);
+  if (!match) return null;
+  return { name: match[1].toLowerCase(), port: match[2] === undefined ? null : Number(match[2]) };
 }
 
 /**
- * On a loopback bind only loopback Host headers are served: a DNS-rebinding page (evil.example resolving to
- * 127.0.0.1) then gets nothing. A deliberate LAN bind (STUDIO_HOST=0.0.0.0) accepts any Host.
+ * On a loopback bind only this studio's own loopback addresses are served, compared whole after parsing: the
+ * names 127.0.0.1, localhost, [::1] and the bind address itself, with the studio's port (a browser leaves the
+ * port out only for 80). A DNS-rebinding page (evil.example, 127.0.0.1.nip.io resolving to 127.0.0.1) sends
+ * its own name and gets nothing. A deliberate LAN bind (STUDIO_HOST=0.0.0.0) accepts any Host.
  */
-export function hostAllowed(req: IncomingMessage, bindHost: string): boolean {
+export function hostAllowed(req: IncomingMessage, bindHost: string, port: number): boolean {
   if (!isLoopback(bindHost)) return true;
-  const host = req.headers.host ?? '';
-  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
-  return loopbackHosts.has(name) || name.startsWith('127.');
+  const host = parseHostHeader(req.headers.host ?? '');
+  if (!host) return false;
+  const bind = bindHost.toLowerCase();
+  const names = new Set(['127.0.0.1', 'localhost', '[::1]', isIPv6(bind) ? `[${bind}]` : bind]);
+  return names.has(host.name) && (host.port ?? 80) === port;
 }
 
 /** CSRF: a state-changing request must come from a page of this very origin. */

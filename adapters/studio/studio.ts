@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { buttonActions, type ButtonAction, type ChatAdapter, type ConversationRef, type Core, type IncomingTurn, type SessionView } from '../../src/contracts.ts';
 import type { Logger } from '../../src/log.ts';
 import { buildStudioAssets, type StudioAssets } from './assets.ts';
-import { createEventHub } from './events.ts';
+import { createEventHub, type StreamLimits } from './events.ts';
 import { StudioHttpError, cookieHeader, hostAllowed, isLoopback, newCookieId, readBody, readCookieId, sameOrigin, send, sendJson } from './http.ts';
 
 /**
@@ -22,6 +22,8 @@ export interface StudioOptions {
   port: number;
   /** Largest picture upload, in bytes (the core's own decode limit is the same by default). */
   maxUploadBytes: number;
+  /** Live-update streams allowed per browser and in all (default 4 and 64). */
+  streams?: StreamLimits;
 }
 
 export interface StudioAdapter extends ChatAdapter {
@@ -30,7 +32,6 @@ export interface StudioAdapter extends ChatAdapter {
 }
 
 const sessionNamePattern = /^[\w.-]{1,40}$/;
-const maxTextChars = 4000;
 
 interface Caller {
   ref: ConversationRef;
@@ -46,6 +47,18 @@ function fileName(header: string | string[] | undefined): string {
   }
 }
 
+/** A turn request's JSON: an object, or a worded 400 (`null`, a list or a number is not a request the page sends). */
+function parseTurnBody(raw: Buffer): { text?: unknown; mask?: unknown; action?: unknown; value?: unknown } {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    body = undefined;
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new StudioHttpError(400, 'The studio sent a request it could not read; reload the page.');
+  return body;
+}
+
 /** Strip what the page has no use for: the owner id is derived from the cookie, the page never needs it. */
 function publicView(view: SessionView | null) {
   if (!view) return null;
@@ -55,7 +68,7 @@ function publicView(view: SessionView | null) {
 
 export function createStudioAdapter(options: StudioOptions): StudioAdapter {
   const { core, log } = options;
-  const hub = createEventHub();
+  const hub = createEventHub(options.streams);
   let server: http.Server | null = null;
   let assets: StudioAssets | null = null;
   let onTurn: ((turn: IncomingTurn, reply: ReturnType<typeof hub.turnChannel>) => Promise<void>) | null = null;
@@ -80,13 +93,9 @@ export function createStudioAdapter(options: StudioOptions): StudioAdapter {
   async function turnFromJson(req: IncomingMessage, who: Caller): Promise<Partial<IncomingTurn>> {
     // A painted mask travels base64 in JSON: allow for the 4/3 inflation on top of the picture limit.
     const raw = await readBody(req, Math.ceil(options.maxUploadBytes * 1.4) + 65_536, 'request');
-    let body: { text?: unknown; mask?: unknown; action?: unknown; value?: unknown };
-    try {
-      body = JSON.parse(raw.toString('utf8')) as typeof body;
-    } catch {
-      throw new StudioHttpError(400, 'The studio sent a request it could not read; reload the page.');
-    }
-    const text = typeof body.text === 'string' ? body.text.slice(0, maxTextChars) : '';
+    const body = parseTurnBody(raw);
+    // The words go to the core whole: it refuses an over-long instruction in words, with the real length.
+    const text = typeof body.text === 'string' ? body.text : '';
     const turn: Partial<IncomingTurn> = { text };
     if (typeof body.mask === 'string' && body.mask.length > 0) turn.mask = { kind: 'image', bytes: new Uint8Array(Buffer.from(body.mask, 'base64')) };
     if (body.action !== undefined) {
@@ -94,7 +103,7 @@ export function createStudioAdapter(options: StudioOptions): StudioAdapter {
       // Buttons act on the head version as the core sees it now, not on whatever an old page believes.
       const view = await core.view(who.ref);
       if (!view?.headId) throw new StudioHttpError(409, 'There is no picture in this session yet: drop one in first.');
-      const value = typeof body.value === 'string' ? body.value.slice(0, maxTextChars) : undefined;
+      const value = typeof body.value === 'string' ? body.value : undefined;
       turn.action = { action: body.action as ButtonAction, sessionId: view.sessionId, versionId: view.headId, ...(value ? { value } : {}) };
     }
     return turn;
@@ -103,7 +112,7 @@ export function createStudioAdapter(options: StudioOptions): StudioAdapter {
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://studio.invalid');
     const method = req.method ?? 'GET';
-    if (!hostAllowed(req, options.host)) throw new StudioHttpError(421, 'The studio answers on localhost only.');
+    if (!hostAllowed(req, options.host, (server?.address() as AddressInfo | null)?.port ?? options.port)) throw new StudioHttpError(421, 'The studio answers on localhost only.');
     if (method === 'POST' && !sameOrigin(req)) throw new StudioHttpError(403, 'Cross-site requests are refused.');
     if (!assets) throw new StudioHttpError(503, 'The studio is starting.');
 

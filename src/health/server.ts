@@ -11,14 +11,16 @@ export interface HealthChecks {
 
 export interface HealthServer {
   port: number;
+  /** The address it listens on (HEALTH_HOST). */
+  host: string;
   close(): Promise<void>;
 }
 
 /**
  * /healthz (the process answers), /readyz (its dependencies answer: 503 otherwise) and /metrics, for a bot
- * or a worker. Port 0 picks a free one (tests).
+ * or a worker. Port 0 picks a free one (tests); all interfaces unless `host` says otherwise.
  */
-export async function startHealthServer(port: number, checks: HealthChecks, log: Logger): Promise<HealthServer> {
+export async function startHealthServer(port: number, checks: HealthChecks, log: Logger, host = '0.0.0.0'): Promise<HealthServer> {
   const server = http.createServer((request, response) => {
     const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
       response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
@@ -48,12 +50,13 @@ export async function startHealthServer(port: number, checks: HealthChecks, log:
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, resolve);
+    server.listen(port, host, resolve);
   });
-  const actual = (server.address() as AddressInfo).port;
-  log.info({ port: actual }, 'health endpoints listening: /healthz /readyz /metrics');
+  const address = server.address() as AddressInfo;
+  log.info({ host: address.address, port: address.port }, 'health endpoints listening: /healthz /readyz /metrics');
   return {
-    port: actual,
+    port: address.port,
+    host: address.address,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -1,4 +1,4 @@
-import type { Box } from '../contracts.ts';
+import { maxInstructionChars, type Box } from '../contracts.ts';
 import { BrushtalkError } from '../errors.ts';
 import type { EditParams } from '../session/params.ts';
 
@@ -39,7 +39,26 @@ export const helpText = [
   '`undo` · `redo` · `history` · `version N` (versions are the pictures: v1 is the one you sent) · `cancel` · `help`',
   'Plain words do the same as the commands: "undo that", "go back to the original" (or `reset`), "show the versions", "stop" (= `cancel`), "use seed 42", "caption: a red car", "bigger" (`mask grow`), "try again" (a new seed), "stronger"/"weaker" (strength ±0.2), "more steps"/"fewer steps" (steps ×1.5 / ÷1.5), "follow the caption more"/"less guidance" (guidance ×1.5 / ÷1.5).',
   'Anything else is an instruction: a new edit of the current picture, on the current mask.',
+  `A message is at most ${maxInstructionChars} characters.`,
 ].join('\n');
+
+/** Characters as people count them (code points, not UTF-16 units); stops counting far past the limit. */
+function characters(text: string): number {
+  let count = 0;
+  for (const _ of text) if (++count > maxInstructionChars * 1000) return text.length;
+  return count;
+}
+
+/**
+ * The one length limit, checked before anything reads the words (commands, the agent, its tools): refused in
+ * words, with the length, and never echoed back.
+ */
+export function checkMessageLength(text: string): void {
+  if (text.length <= maxInstructionChars) return;
+  const length = characters(text.trim());
+  if (length <= maxInstructionChars) return;
+  throw new BrushtalkError('instruction.too_long', `That message is ${length.toLocaleString('en-US')} characters; keep instructions to ${maxInstructionChars} or fewer.`);
+}
 
 const maskSyntax =
   'Mask commands: `mask box x,y,w,h`, `mask ellipse x,y,w,h`, `mask add|cut box|ellipse x,y,w,h`, `mask grow N`, `mask shrink N`, `mask move dx,dy`, `mask invert`, `mask all`, `mask clear`.';

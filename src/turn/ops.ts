@@ -6,6 +6,7 @@ import { subtractMask, unionMask } from '../images/mask-ops.ts';
 import { maskCoverage, type Mask } from '../images/raster.ts';
 import { formatEta } from '../jobs/eta.ts';
 import type { JobQueue, JobSpec } from '../jobs/queue.ts';
+import type { Logger } from '../log.ts';
 import type { EditParams } from '../session/params.ts';
 import { pictureVersion } from '../session/pictures.ts';
 import * as S from '../session/session.ts';
@@ -31,6 +32,7 @@ export interface OpsDeps {
   defaults?: Partial<EditParams>;
   /** Edits a user / a conversation may have waiting or running; absent: no limit. */
   caps?: { perUser: number; perConversation: number };
+  log?: Logger;
 }
 
 /**
@@ -46,6 +48,9 @@ export interface SessionOps {
   readonly navigated: boolean;
   /** What the engine can do (the agent tells the model; the refusals below use it). */
   readonly engine: EngineFacts;
+  /** The turn's reference (in every error reply) and log: the agent's tools report failures with them. */
+  readonly ref: string;
+  readonly log: Logger | undefined;
   /** True once something was refused because the engine cannot do it (see capabilities.ts). */
   readonly refused: boolean;
   /** Throws the worded refusal when the engine cannot do an edit of this type (before any mask is made for it), judged as runEdit will. */
@@ -138,6 +143,8 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
     get navigated() {
       return navigated;
     },
+    ref,
+    log: deps.log,
     engine: deps.engine,
     get refused() {
       return refused;

@@ -8,7 +8,7 @@ import { newRef, type Logger } from '../log.ts';
 import * as S from '../session/session.ts';
 import type { BlobStore, SessionStore, SettingsStore } from '../store.ts';
 import type { VisionService } from '../vision/service.ts';
-import { helpText, parseCommand, type Command } from './commands.ts';
+import { checkMessageLength, helpText, parseCommand, type Command } from './commands.ts';
 import { createKeyedLock } from './locks.ts';
 import { createSessionOps, type SessionOps } from './ops.ts';
 import { runAction } from './actions.ts';
@@ -110,6 +110,9 @@ export function createTurnHandler(deps: TurnDeps): TurnHandler {
   const locks = createKeyedLock();
 
   async function decide(loaded: S.EditSession, turn: IncomingTurn, ref: string, log: Logger): Promise<Decision> {
+    // Before anything reads the words (a command, the agent, its tools), and before the picture is taken.
+    checkMessageLength(turn.text);
+    if (turn.action?.value !== undefined) checkMessageLength(turn.action.value);
     const defaults = turn.images.length > 0 ? (deps.settings?.userDefaults(turn.ref.platform, turn.userId) ?? undefined) : undefined;
     const ops = createSessionOps({ ...deps, clock, userId: turn.userId, defaults }, loaded, ref);
     const messages: string[] = [];

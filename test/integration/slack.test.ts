@@ -208,4 +208,17 @@ describe('the Slack adapter behind Bolt’s HTTP receiver', { timeout: 30_000 },
       args: { thread_ts: '1700000010.000100', text: expect.stringMatching(/"huge\.png" is 60\.0 MB; the limit is 25\.0 MB/) },
     });
   });
+
+  it('a message whose only file is not a picture is refused from Slack’s description: nothing is downloaded, no session', async () => {
+    const world = await start();
+    const pdf = { ...world.stub.addFile('report.pdf', new TextEncoder().encode('%PDF-1.4'), { mimetype: 'application/pdf' }), filetype: 'pdf' };
+    const event = { type: 'app_mention', user: 'U1', text: '<@UBOT> remove the square', ts: parentTs, channel: 'C1', event_ts: parentTs, files: [pdf] };
+    expect((await world.send(eventEnvelope('Ev-pdf', event))).status).toBe(200);
+    await world.settle();
+    expect(world.stub.downloads).toEqual([]);
+    expect(world.stub.since(0)).toEqual([
+      expect.objectContaining({ method: 'chat.postMessage', args: expect.objectContaining({ thread_ts: parentTs, text: expect.stringMatching(/^:warning: "report\.pdf" is not a picture \(application\/pdf\)\. Attach a PNG, JPEG or WebP image\. \(ref T-[0-9A-Z]{6}\)$/) }) }),
+    ]);
+    expect(await world.app.core.view(ref)).toBeNull();
+  });
 });

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStudioAdapter, type StudioAdapter } from '../../adapters/studio/studio.ts';
 import { createApp, type App } from '../../src/app.ts';
@@ -21,7 +22,8 @@ describe('the studio over HTTP', () => {
     cleanup = temp.cleanup;
     // An LLM "configured" with a key: the status the page reads must say so without carrying the key.
     app = await createApp({ config: testConfig(temp.dir, { OPENAI_API_KEY: secret }), log: silentLog, engine: fakeEngine(), interpret: async () => 'ok' });
-    studio = createStudioAdapter({ core: app.core, log: silentLog, host: '127.0.0.1', port: 0, maxUploadBytes: 64 * 1024 });
+    // Small stream caps (2 per browser, 3 in all), so the test can reach them.
+    studio = createStudioAdapter({ core: app.core, log: silentLog, host: '127.0.0.1', port: 0, maxUploadBytes: 64 * 1024, streams: { perCookie: 2, total: 3 } });
     app.attach(studio);
     app.startWorker();
     await studio.start(app.core.handleTurn);
@@ -93,5 +95,69 @@ describe('the studio over HTTP', () => {
     // A button press acts on the head as the server sees it.
     const undo = await post('/api/turn?session=kitchen', { cookie: jar, 'content-type': 'application/json' }, '{"action":"undo"}');
     expect((await undo.json()).errors[0]).toMatch(/undo/i);
+  });
+
+  /** fetch() will not forge Host; http.get will (as a DNS-rebinding page's requests arrive). */
+  const statusFor = (host: string) =>
+    new Promise<number>((resolve, reject) => {
+      http.get(`${origin}/`, { headers: { host } }, (res) => resolve(res.resume().statusCode ?? 0)).on('error', reject);
+    });
+
+  it('answers only its own loopback names with its own port: exact, parsed, never a prefix', async () => {
+    const port = new URL(origin).port;
+    const hostile = [
+      `127.attacker.example:${port}`, `127.0.0.1.nip.io:${port}`, `127.0.0.1:${port}@evil.example`, `evil.example:${port}`, 'evil.example',
+      `localhost.:${port}`, `localhost.evil.example:${port}`, `127.0.0.2:${port}`, `127.0.0.1:${Number(port) + 1}`, '127.0.0.1', `127.0.0.1:${port}/x`,
+      `[::1]:${port}.evil.example`, `[::ffff:127.0.0.1]:${port}`,
+    ];
+    for (const host of hostile) expect({ host, status: await statusFor(host) }).toEqual({ host, status: 421 });
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LocalHost:${port}`, `[::1]:${port}`]) expect({ host, status: await statusFor(host) }).toEqual({ host, status: 200 });
+  });
+
+  it('a turn whose JSON is not an object gets a worded 400', async () => {
+    const jar = await cookie();
+    for (const body of ['null', '[]', '5', '"undo"', 'true', '{']) {
+      const res = await post('/api/turn', { cookie: jar, 'content-type': 'application/json' }, body);
+      expect({ body, status: res.status }).toEqual({ body, status: 400 });
+      expect((await res.json()).errors).toEqual(['The studio sent a request it could not read; reload the page.']);
+    }
+  });
+
+  it('a long instruction reaches the core whole (no silent cut) and gets its worded refusal, without an echo', async () => {
+    const jar = await cookie();
+    const res = await post('/api/turn', { cookie: jar, 'content-type': 'application/json' }, JSON.stringify({ text: 'x'.repeat(100_000) }));
+    const body = await res.json();
+    expect(body).toEqual({ messages: [], errors: [expect.stringMatching(/^That message is 100,000 characters; keep instructions to 500 or fewer\. \(ref T-\w{6}\)$/)] });
+  });
+
+  it('caps live-update streams per browser and in all (429 in words), and frees a place when one closes', async () => {
+    const opened: AbortController[] = [];
+    const open = async (jar: string, session = 'main') => {
+      const abort = new AbortController();
+      const res = await fetch(`${origin}/api/events?session=${session}`, { headers: { cookie: jar }, signal: abort.signal });
+      if (res.status === 200) opened.push(abort); // a refusal's body is short and complete
+      return res;
+    };
+    try {
+      const [first, second] = [await cookie(), await cookie()];
+      expect((await open(first)).status).toBe(200);
+      expect((await open(first, 'kitchen')).status).toBe(200);
+      const third = await open(first, 'garden');
+      expect(third.status).toBe(429);
+      expect((await third.json()).errors[0]).toMatch(/^This browser already has 2 studio pages with live updates open; close one/);
+      expect((await open(second)).status).toBe(200);
+      const full = await open(await cookie());
+      expect(full.status).toBe(429);
+      expect((await full.json()).errors[0]).toMatch(/as many pages as it can/);
+      // The server still answers everything else.
+      expect((await fetch(`${origin}/api/state`, { headers: { cookie: first } })).status).toBe(200);
+      // Closing a stream gives its place back.
+      opened.shift()!.abort();
+      let again = await open(first, 'garden');
+      for (let i = 0; again.status === 429 && i < 50; i++) again = (await new Promise((r) => setTimeout(r, 20)), await open(first, 'garden'));
+      expect(again.status).toBe(200);
+    } finally {
+      for (const abort of opened) abort.abort();
+    }
   });
 });
