@@ -49,6 +49,8 @@ export type Turn =
   | { kind: 'history' }
   /** "reset", "start over": back to the first picture (version 1); nothing is deleted. */
   | { kind: 'reset' }
+  /** "I preferred the first one", "go back to the first try": the first result of these attempts, not the photo. */
+  | { kind: 'first-result' }
   /** Thanks and small talk: a one-line answer, nothing changes. */
   | { kind: 'chat'; topic: ChatTopic }
   /**

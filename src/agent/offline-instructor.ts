@@ -58,6 +58,22 @@ export function classifyInstruction(text: string, sourceCaption?: string): Instr
   return toResult(classifyTokens(prepare(text)), sourceCaption ?? null);
 }
 
+function readFollowUp(list: readonly string[], context: TurnContext): Turn | null {
+  return readHistory(list) ?? readReseed(list) ?? readParams(list) ?? readMask(list, context) ?? readMaskChange(list) ?? (context.hasDetections || context.hasMask ? readSelect(list) : null);
+}
+
+/**
+ * "hmm that's too much, make it smaller": a remark, then the request. When the whole message reads as nothing,
+ * its last clause alone may be a follow-up (never an edit: an instruction is read whole).
+ */
+function lastClauseFollowUp(text: string, context: TurnContext): Turn | null {
+  const clauses = text.split(/[,;.!?]+|\s+(?:but|so)\s+/i).map((c) => c.trim()).filter(Boolean);
+  if (clauses.length < 2) return null;
+  const last = clauses.at(-1)!;
+  const list = prepare(last).list;
+  return list.length > 0 ? (readCaption(last) ?? readConversation(last) ?? readFollowUp(list, context)) : null;
+}
+
 /**
  * What a user turn means, given what the conversation already has. Order: caption (quoted text wins over any
  * words inside it) > conversation (a whole message of chat, complaints, "undo", "stronger", "show the versions",
@@ -73,8 +89,7 @@ export function interpretTurn(text: string, context: TurnContext): Turn {
   const prepared = prepare(text);
   const { list } = prepared;
   if (list.length === 0) return { kind: 'help', reason: 'empty' };
-  const followUp =
-    readHistory(list) ?? readReseed(list) ?? readParams(list) ?? readMask(list, context) ?? readMaskChange(list) ?? (context.hasDetections || context.hasMask ? readSelect(list) : null);
+  const followUp = readFollowUp(list, context) ?? lastClauseFollowUp(text, context);
   if (followUp) return followUp;
   const draft = classifyTokens(prepared);
   if (draft.fallback) {

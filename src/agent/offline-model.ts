@@ -13,7 +13,7 @@ function textOf(message: BaseMessage): string {
 }
 
 const emptySummary: SessionSummary = {
-  version: null, kind: null, image: null, maskPercent: null, maskDrawn: false, caption: null, editType: null, object: null, detections: null, lastInstruction: null, versions: 0, params: null,
+  version: null, kind: null, image: null, maskPercent: null, maskDrawn: false, caption: null, editType: null, object: null, detections: null, lastInstruction: null, versions: 0, firstResult: null, params: null,
 };
 
 /**

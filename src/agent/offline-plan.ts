@@ -192,6 +192,9 @@ export function planTurn(turn: Turn, text: string, summary: SessionSummary, engi
       return adjustPlan(turn.param, turn.direction, summary, rerun);
     case 'history':
       return { calls: [{ name: 'history', args: {} }] };
+    case 'first-result':
+      if (summary.firstResult === null) return { calls: [], reply: 'There is no result yet: say what to change first.' };
+      return { calls: [{ name: 'checkout', args: { version: summary.firstResult } }] };
     case 'reset':
       return { calls: [{ name: 'checkout', args: { version: 1 } }], reply: 'Back to the original picture (v1); every version is kept — `history` lists them.' };
     case 'chat':

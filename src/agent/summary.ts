@@ -1,7 +1,7 @@
 import type { EngineFacts } from '../engines/engine.ts';
 import type { EditParams } from '../session/params.ts';
-import type { EditSession } from '../session/session.ts';
-import { pictures, pictureVersion } from '../session/pictures.ts';
+import type { EditSession, Version } from '../session/session.ts';
+import { inputPicture, pictures, pictureVersion } from '../session/pictures.ts';
 import { headVersion } from '../session/session.ts';
 
 /** What the agent knows about the session each turn: small, factual, no pixels and no ids. */
@@ -24,10 +24,19 @@ export interface SessionSummary {
   lastInstruction: string | null;
   /** How many pictures the conversation has (version numbers run from 1 to this). */
   versions: number;
+  /** "The first one": the first result made from the picture the current one was made from (or from the current picture). */
+  firstResult: number | null;
   /** The current settings, so "stronger" or "more steps" can move them from where they are. */
   params: EditParams | null;
   /** What the engine can do (set by systemPrompt): the offline instructor suggests only that. */
   engine?: Pick<EngineFacts, 'generative' | 'deterministic'>;
+}
+
+function firstResultOf(session: EditSession, picture: Version | null): number | null {
+  if (!picture) return null;
+  const input = picture.kind === 'result' ? inputPicture(session, picture) : picture;
+  const first = pictures(session).find((v) => v.kind === 'result' && input !== null && inputPicture(session, v)?.id === input.id);
+  return first?.picture ?? null;
 }
 
 export function summarize(session: EditSession): SessionSummary {
@@ -47,6 +56,7 @@ export function summarize(session: EditSession): SessionSummary {
       : null,
     lastInstruction: picture?.kind === 'result' ? picture.note : null,
     versions: pictures(session).length,
+    firstResult: firstResultOf(session, picture),
     params: head?.params ?? null,
   };
 }

@@ -20,11 +20,16 @@ import type { EditSession, EditType, Version } from './types.ts';
 /** The negative prompt every guided edit carries (the BrushNet reference pipeline's default). */
 export const DEFAULT_NEGATIVE_PROMPT = 'ugly, low quality';
 
-/** "caption: a red vase", "caption = 'a red vase'": the text alone, without the punctuation and quotes around it. */
+/**
+ * "caption: a red vase", "caption = 'a red vase'", "caption should be a red vase": the text alone, without the
+ * words and punctuation that introduce it or the quotes around it.
+ */
 export function cleanCaption(text: string): string {
   return text
     .trim()
     .replace(/^[\s:=;,.\-–—>]+/u, '')
+    // "caption should be a red vase", "caption is …", "caption to …": the words that introduce the text.
+    .replace(/^(?:should\s+(?:be|say|read)|(?:is|says|reads|to)\b)[\s:]*/iu, '')
     .replace(/^["'“”‘’`]+|["'“”‘’`]+$/gu, '')
     .trim();
 }

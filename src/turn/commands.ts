@@ -162,7 +162,7 @@ const bare = new Set(['undo', 'redo', 'history', 'help', 'cancel']);
  * agent has no tool that cancels). Only a whole message of them, so "stop sign" or "remove the stop sign" are edits.
  */
 const plainCancel =
-  /^(?:(?:no|nah|wait|ok|okay|hey|oh|ugh|oops|hmm|actually|please|pls|plz|just|stop|cancel|abort|halt|nvm|never ?mind)\s+)*(?:(?:can|could|would) (?:you|u) (?:please )?)?(?:stop|cancel|abort|halt|kill)(?:\s+(?:it|that|this|them|the (?:current )?(?:edit|edits|job|jobs|render|rendering|generation|run|one)|(?:the )?editing|rendering|generating|everything|all(?: of (?:it|them))?|all edits|now|right now|please|pls|plz|thanks|for now|asap|already|immediately))*$/;
+  /^(?:(?:no|nah|wait|ok|okay|hey|oh|ugh|oops|hmm|actually|please|pls|plz|just|stop|cancel|abort|halt|nvm|never ?mind)\s+)*(?:(?:can|could|would) (?:you|u) (?:please )?)?(?:stop|cancel|abort|halt|kill)(?:\s+(?:it|that|this|them|the (?:current )?(?:edit|edits|job|jobs|render|rendering|generation|run|one)|(?:the )?editing|rendering|generating|everything|all(?: of (?:it|them))?|all edits|now|right now|please|pls|plz|thanks|thank you|for now|asap|already|immediately|(?:that'?s |that is |it'?s )?enough|i'?m done|done))*$/;
 
 export function parseCommand(input: string): Command {
   const text = input.trim();
@@ -184,7 +184,8 @@ export function parseCommand(input: string): Command {
     case 'version':
       return { type: 'version', number: parseIntArg(rest[0], 'The version', 'version 2', 1, 1_000_000) };
     case 'seed':
-      if (rest.length === 0) return { type: 'reseed' };
+      // "seed please", "seed again": a new one, not a number that failed to parse.
+      if (rest.length === 0 || /^(please|pls|plz|again|new|another|random|anew|pls thanks)$/i.test(args)) return { type: 'reseed' };
       return { type: 'params', update: { seed: parseIntArg(rest[0], 'The seed', 'seed 42', 0, 2 ** 32 - 1) } };
     case 'steps':
       return { type: 'params', update: { steps: parseIntArg(rest[0], 'steps', 'steps 30', 1, 100) } };

@@ -40,6 +40,8 @@ const parsed: [string, Command][] = [
   ['stop', { type: 'cancel' }],
   ['Stop!', { type: 'cancel' }],
   ['cancel that', { type: 'cancel' }],
+  ["stop, that's enough thanks", { type: 'cancel' }],
+  ['seed please', { type: 'reseed' }],
   ['please stop the edit', { type: 'cancel' }],
   ['wait, stop it now', { type: 'cancel' }],
   ['could you cancel the current job please', { type: 'cancel' }],

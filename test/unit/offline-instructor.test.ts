@@ -305,10 +305,10 @@ describe('text helpers', () => {
 const params = { seed: 7, samples: 1, steps: 50, guidance: 7.5, strength: 1, blend: true };
 const afterEdit: SessionSummary = {
   version: 3, kind: 'result', image: { width: 96, height: 64 }, maskPercent: 4.2, maskDrawn: false, caption: 'a dog on grass', editType: 'removal',
-  object: 'cat', detections: { phrase: 'cat', count: 1, selected: [1] }, lastInstruction: 'remove the cat', versions: 3, params,
+  object: 'cat', detections: { phrase: 'cat', count: 1, selected: [1] }, lastInstruction: 'remove the cat', versions: 3, firstResult: 2, params,
 };
 const pictureOnly: SessionSummary = {
-  ...afterEdit, version: 1, kind: 'source', maskPercent: null, caption: null, editType: null, object: null, detections: null, lastInstruction: null, versions: 1,
+  ...afterEdit, version: 1, kind: 'source', maskPercent: null, caption: null, editType: null, object: null, detections: null, lastInstruction: null, versions: 1, firstResult: null,
 };
 const noPicture: SessionSummary = { ...pictureOnly, version: null, kind: null, image: null, versions: 0, params: null };
 
@@ -345,8 +345,11 @@ const afterAnEdit: [string, Plan | { command: string }][] = [
   ['undoo', undo],
   ['take me back to the previous version', undo],
   ['i want the old one back', undo],
+  // the first result of these attempts ("the first one"), not the photo
+  ['go back to the first one', { calls: [{ name: 'checkout', args: { version: 2 } }] }],
+  ['I preferred the first one', { calls: [{ name: 'checkout', args: { version: 2 } }] }],
+  ['the first try was better', { calls: [{ name: 'checkout', args: { version: 2 } }] }],
   // the first picture
-  ['go back to the first one', first],
   ['revert to original', first],
   ['show me the original again', first],
   ['the original was better', first],
@@ -409,6 +412,16 @@ const afterAnEdit: [string, Plan | { command: string }][] = [
   ['what can you do?', say(expect.stringMatching(/^I edit the picture from plain words — "remove the bird".*`mask box x,y,w,h`; `help` lists every command\.$/) as unknown as string)],
   ['help', { command: 'help' }],
   ['help me', say(helpText)],
+  // a remark, then the request; a request with "again" in front; lemmatised or unusual wording of a setting
+  ['hmm thats too much, make it smaller', { calls: [{ name: 'edit_mask', args: { action: 'shrink', amount: 12 } }, rerun] }],
+  ['do it again but stronger', set({ strength: 1.1 })],
+  ['again, but fewer steps', set({ steps: 33 })],
+  ['bump the steps up', set({ steps: 75 })],
+  ['make 2 versions', set({ samples: 2 })],
+  ['turn blending off', set({ blend: false })],
+  ['the prompt should say a sandy beach', { calls: [{ name: 'set_caption', args: { caption: 'a sandy beach' } }, rerun] }],
+  ['seed please', { command: 'reseed' }],
+  ['can I get a different version?', reseed],
 ];
 
 describe('follow-ups after an edit (issue 13)', () => {

@@ -116,7 +116,7 @@ describe('edit session transitions', () => {
 
   it('caption text is taken without the punctuation and quotes people put around it', () => {
     const { session, c } = started();
-    for (const typed of [': a red vase', '"a red vase"', '= “a red vase”', '  - a red vase ']) {
+    for (const typed of [': a red vase', '"a red vase"', '= “a red vase”', '  - a red vase ', 'should be a red vase', 'is: a red vase', 'to "a red vase"']) {
       expect(S.requireHead(S.setCaption(session, typed, c)).caption).toBe('a red vase');
     }
   });

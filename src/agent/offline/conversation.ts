@@ -122,7 +122,7 @@ const resetWords =
 
 const thing = '(one|version|result|picture|image|photo|pic|edit|take)';
 const first = '(first|very first|original|initial|unedited|starting|untouched)';
-/** The first picture, not the first result: "the first result" is not version 1. */
+/** The first picture, not the first result: "the first result" (or "the first one", readClause) is not version 1. */
 const picture = '(one|version|picture|image|photo|pic)';
 const earlier = '(previous|last|earlier|old|prior|one before|one before that)';
 const liking = '(i )?(liked|like|prefer|preferred|loved)';
@@ -149,12 +149,24 @@ const backToPrevious = new RegExp(
 );
 const firstBack = new RegExp(`^((i )?(want|need|would like)|give me|bring|put) (the )?${first} ?${picture}? back$`);
 
+/** "the first one", "the first try": the first result of the attempts, where "the original" is the photo (v1). */
+const attempt = '(one|result|edit|try|attempt|take|go|version of the edit)';
+const firstResult = [
+  new RegExp(`^${liking} the (very )?first ${attempt}( more| better| instead| much better| a lot more| best)?$`),
+  new RegExp(`^the (very )?first ${attempt} (was|looked|is) (better|nicer|best)$`),
+  new RegExp(`^((go|take (me|us|it)|bring (me|us|it)|switch|get|jump|roll) back|back|return|revert|restore|bring back|show( me)?|use|keep|i will take|let us go with|go with)( to)?( the)? (very )?first ${attempt}( again| instead| please)?$`),
+  new RegExp(`^((i )?(want|need|would like)|give me|bring|put) (the )?(very )?first ${attempt} back$`),
+];
+/** "do it again but stronger", "again, but fewer steps": the change is the request (it re-runs anyway). */
+const againBut = /^((do|try|run|make) (it|that|this|one) )?again (but |and |only |just |with |a little |a bit )*/;
+
 const effect = '(it|that|this|the (effect|edit|change|result|changes|edits)|everything)';
 const amount = '((a )?(bit|little|lot|touch|tad|little bit) |much |even |way |slightly |somewhat |far |a lot )?';
 const adjustments: [AdjustableParam, 'up' | 'down', RegExp[]][] = [
   ['strength', 'up', [
     new RegExp(`^((make|turn) ${effect} )?${amount}(stronger|more intense|more pronounced|more dramatic|more noticeable|more obvious|more visible|more extreme|bolder|heavier|punchier)$`),
     /^(more|increase|raise|higher|boost|bump up|bump|turn up|crank up|up|push up|max out|maximize|maximise|add more|stronger)( the)? (strength|intensity|effect|conditioning|conditioning scale|edit strength)$/,
+    /^(bump|turn|crank|push|ramp|dial)( the)? (strength|intensity|effect) up$/,
     /^(strength|intensity|effect) (up|higher|more|plus)$/,
     /^(i can )?(barely|hardly) (see|notice) (it|that|the (change|edit|difference|effect))$|^((it is|that is|this is) )?(barely|hardly) (visible|noticeable|changed|different)$/,
     /^((it is|that is|this is|way|a bit|much) )*(too (weak|subtle|faint)|not (strong|intense|noticeable|visible|dramatic) enough)$|^(push it|go|do it)( further| more| harder)$|^(intensify|amplify|strengthen)( it| that| the effect)?$/,
@@ -169,6 +181,7 @@ const adjustments: [AdjustableParam, 'up' | 'down', RegExp[]][] = [
   ['steps', 'up', [
     /^((use|try|with|do|give it|run it with|try it with|add|let us do|go with|i want|add some|let us try) )?(more|extra|additional|higher|a few more|some more) (steps|step count|denoising steps|inference steps|iterations|sampling steps)$/,
     /^(increase|raise|bump up|bump|up|boost)( the)? (steps|step count|number of steps|iterations|denoising steps)$/,
+    /^(bump|turn|crank|push|ramp|dial)( the)? (steps|step count|number of steps|iterations) up$/,
     /^(steps|iterations) (up|higher|more)$/,
     new RegExp(`^((with|give it|add|i want|try|use|add some) )?(more|extra|finer) (detail|details)$|^((make|render) ${effect} )?${amount}(more detailed|higher quality|better quality)$`),
     /^(improve|increase|raise|boost|better)( the)? (quality|detail|details)$|^(higher|better|best|max|more|full) quality$|^((it is|that is|this is|looks|it looks) )?(low quality|not detailed enough)$/,
@@ -214,7 +227,9 @@ function readClause(clause: readonly string[]): Reading | null {
   if (nextStep.test(t)) return { turn: { kind: 'help', reason: 'unclear' }, soft: true };
   if (historyList.some((p) => p.test(t))) return { turn: { kind: 'history' }, soft: false };
   if (resetWords.test(t)) return { turn: { kind: 'reset' }, soft: false };
-  for (const [param, direction, patterns] of adjustments) if (patterns.some((p) => p.test(t))) return { turn: { kind: 'adjust', param, direction }, soft: false };
+  const change = t.replace(againBut, '');
+  for (const [param, direction, patterns] of adjustments) if (patterns.some((p) => p.test(t) || p.test(change))) return { turn: { kind: 'adjust', param, direction }, soft: false };
+  if (firstResult.some((p) => p.test(t))) return { turn: { kind: 'first-result' }, soft: false };
   if (towardsFirst.test(t) || firstBack.test(t) || firstWasBetter.some((p) => p.test(t))) return { turn: { kind: 'version', number: 1 }, soft: false };
   if (worse.test(t) || likedBefore.some((p) => p.test(t))) return { turn: { kind: 'undo' }, soft: true };
   if (backToPrevious.test(t)) return { turn: { kind: 'undo' }, soft: false };
@@ -234,7 +249,9 @@ export function readConversation(text: string): Turn | null {
   const readings = clausesOf(text).map(readClause);
   if (readings.length === 0 || readings.some((r) => r === null)) return null;
   const all = readings as Reading[];
-  const firm = all.filter((r) => !r.soft).map((r) => r.turn);
+  let firm = all.filter((r) => !r.soft).map((r) => r.turn);
+  // "again, but fewer steps": the change re-runs the edit by itself; the "again" only says so.
+  if (firm.some((t) => t.kind === 'adjust')) firm = firm.filter((t) => t.kind !== 'reseed');
   if (firm.length > 0) return firm.every((t) => same(t, firm[0])) ? firm[0] : null;
   // Only chat and complaints: a complaint that means "undo" wins, then one that asks, then the chat.
   const turns = all.map((r) => r.turn);

@@ -16,7 +16,8 @@ export function readCaption(raw: string): Turn | null {
   const quoted = /(["'])(.+?)\1/.exec(text);
   const mentions = /\b(caption|prompt|description|describe)\b/i.test(text);
   if (quoted && mentions) return { kind: 'caption', text: quoted[2].trim() };
-  const plain = /^(?:(?:set|change|make|update)\s+the\s+(?:caption|prompt)\s+(?:to|into)|the\s+(?:caption|prompt)\s+(?:should\s+be|is)|(?:caption|prompt)\s*(?:[:=]|should\s+be|is))\s*(.+)$/i.exec(text);
+  const plain =
+    /^(?:(?:set|change|make|update)\s+the\s+(?:caption|prompt)\s+(?:to|into)|(?:the\s+|my\s+)?(?:caption|prompt)\s*(?:[:=]|should\s+(?:be|say|read)|(?:is|says|reads)\b))\s*(.+)$/i.exec(text);
   if (plain) return { kind: 'caption', text: plain[1].trim().replace(/[.]$/, '') };
   return null;
 }
@@ -44,7 +45,7 @@ export function readReseed(list: readonly string[]): Turn | null {
   const patterns = [
     /^(try (it |that )?again|again|one more time|once more|re-?roll|roll again|regenerate|retry|shuffle|redo it differently)\b/,
     /\b(another|new|different|random|other) (seed|try|attempt|variation|variant|result|take|go|roll|sample|outcome)\b/,
-    /^(give me |show me |make |generate |try )?(another|a different|a new)( one| version| option)?$/,
+    /^(give me |show me |make |generate |try |(can|could|may) (i|we|you) (get|have|see|make|try|give me) |i (want|would like|need) |let us (see|try) )?(another|a different|a new)( one| version| option| result| picture| take)?( please)?$/,
     /^not quite , try again$/,
   ];
   return patterns.some((p) => p.test(text)) ? { kind: 'reseed' } : null;
@@ -62,10 +63,12 @@ export function readParams(list: readonly string[]): Turn | null {
   if (guidance) update.guidance = Number(guidance[1]);
   const strength = /\bstrength (?:to |of )?(\d+(?:\.\d+)?)\b/.exec(text);
   if (strength) update.strength = Number(strength[1]);
-  const samples = /\b(\d+) (?:samples|variations|variants|options|versions|results)\b|\bsamples (?:to )?(\d+)\b/.exec(text);
+  // The words are lemmatised ("2 versions" reads "2 version"): singular and plural alike.
+  const samples = /\b(\d+) (?:(?:different|more|new) )?(?:samples?|variations?|variants?|options?|versions?|results?|pictures?|images?|takes?)\b|\bsamples? (?:to )?(\d+)\b/.exec(text);
   if (samples) update.samples = Number(samples[1] ?? samples[2]);
-  if (/\b(blend (on|it)|turn on blending|with blending)\b/.test(text)) update.blend = true;
-  if (/\b(blend off|no blending|without blending|turn off blending|do not blend)\b/.test(text)) update.blend = false;
+  const blending = '(?:blending|blend|the blend|pixel blending)';
+  if (new RegExp(`\\b(blend (on|it)|(turn|switch) on ${blending}|(turn|switch) ${blending} on|enable ${blending}|with blending|${blending} on)\\b`).test(text)) update.blend = true;
+  if (new RegExp(`\\b(blend off|no blending|without blending|(turn|switch) off ${blending}|(turn|switch) ${blending} off|disable ${blending}|do not blend|${blending} off)\\b`).test(text)) update.blend = false;
   return Object.keys(update).length > 0 ? { kind: 'params', update } : null;
 }
 
