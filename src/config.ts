@@ -13,6 +13,8 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_PATH: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  NODE_ENV: z.string().optional(),
   MAX_INPUT_BYTES: integer(1024, 1024 ** 3).default(25 * 1024 * 1024),
   MAX_INPUT_MEGAPIXELS: z.coerce.number().positive().max(268).default(40),
   JOB_LEASE_MS: integer(200, 3_600_000).default(30_000),
@@ -70,6 +72,8 @@ export interface Config {
   /** The chat model behind the agent; null runs the offline instructor. */
   llm: { model: string; apiKey: string; baseURL: string | undefined; vision: boolean; timeoutMs: number } | null;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  /** LOG_FORMAT; unset: JSON in production (NODE_ENV=production), otherwise readable on a terminal and JSON when piped. */
+  logFormat: 'json' | 'pretty' | 'auto';
   limits: { maxBytes: number; maxPixels: number };
   jobs: { leaseMs: number; maxAttempts: number; retryBaseMs: number; concurrency: number; pollMs: number };
   /** Set: jobs go through BullMQ on this Redis and workers may run anywhere (`brushtalk worker`). */
@@ -143,6 +147,7 @@ export function loadConfig(env: Environment = process.env, defaults: Environment
         ? { model: e.LLM_MODEL, apiKey: e.OPENAI_API_KEY ?? 'not-needed', baseURL: e.OPENAI_BASE_URL, vision: e.LLM_VISION === 'true', timeoutMs: e.LLM_TIMEOUT_MS }
         : null,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT ?? (e.NODE_ENV === 'production' ? 'json' : 'auto'),
     limits: { maxBytes: e.MAX_INPUT_BYTES, maxPixels: Math.round(e.MAX_INPUT_MEGAPIXELS * 1_000_000) },
     jobs: {
       leaseMs: e.JOB_LEASE_MS,

@@ -2,6 +2,7 @@
  * The contracts between adapters (transport) and the core. Adapters translate platform events into an
  * IncomingTurn and give the core a ReplyChannel; everything else is decided in src/.
  */
+import type { ErrorCode } from './errors.ts';
 
 /** Enough to find the session and to reply later, after restarts. */
 export interface ConversationRef {
@@ -81,6 +82,13 @@ export interface ReplyChannel {
   error(message: string): Promise<void>;
   image(png: Uint8Array, details: ImageDetails): Promise<void>;
   progress(jobId: string, fraction: number): Promise<void>;
+  /** How the turn ended, after its reply was sent; for a surface that reports it (the command line's exit code). */
+  ended?(outcome: TurnOutcome): void;
+}
+
+export interface TurnOutcome {
+  /** The error code when the turn was refused or failed, also when it answered in words because its agent's last step failed; null otherwise. */
+  failed: ErrorCode | null;
 }
 
 export interface ChatAdapter {

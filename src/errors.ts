@@ -38,6 +38,8 @@ export type ErrorCode =
   | 'queue.full'
   | 'queue.unavailable'
   | 'config.invalid'
+  | 'server.port_in_use'
+  | 'file.unreadable'
   | 'weights.missing'
   | 'weights.corrupt'
   | 'weights.download_failed'
@@ -71,3 +73,24 @@ export function userFacingMessage(error: unknown, ref: string): string {
   if (isBrushtalkError(error)) return `${error.userMessage} (ref ${ref})`;
   return `Something went wrong on our side. The reference ${ref} finds the details in the logs.`;
 }
+
+/**
+ * The command line's exit status for each error, in one place: 0 done, 1 the request failed, 2 a usage mistake
+ * (a bad command, argument or file), 3 set-up needed (a model to install, a configuration value, a port).
+ */
+const usageErrors: readonly ErrorCode[] = ['command.unknown', 'command.bad_arguments', 'instruction.too_long', 'file.unreadable', 'weights.unknown'];
+const setupErrors: readonly ErrorCode[] = ['weights.missing', 'weights.corrupt', 'weights.manifest_invalid', 'engine.unavailable', 'config.invalid', 'server.port_in_use'];
+
+export function exitCodeFor(code: ErrorCode | null): 0 | 1 | 2 | 3 {
+  if (code === null) return 0;
+  if (usageErrors.includes(code)) return 2;
+  if (setupErrors.includes(code)) return 3;
+  return 1;
+}
+
+/** The table `brushtalk help` prints. */
+export const exitCodeHelp = `Exit codes
+  0  done
+  1  the edit or request failed (the reply says why)
+  2  a usage mistake: unknown command, missing or bad argument, unreadable file
+  3  set-up needed: a model to install, a configuration value to fix, a port in use`;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { styleText } from 'node:util';
 import { pino, type Logger } from 'pino';
 
 export type { Logger };
@@ -10,8 +11,87 @@ export type { Logger };
 const secretKeys = ['token', 'botToken', 'apiKey', 'api_key', 'authorization', 'password', 'secret', 'signingSecret'];
 const redactPaths = secretKeys.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]);
 
-export function createLogger(level: string, destination: NodeJS.WritableStream = process.stderr): Logger {
-  return pino({ level, redact: { paths: redactPaths, censor: '[redacted]' }, base: { app: 'brushtalk' } }, destination);
+/** 'json' for machines (piped, production); 'pretty' for a person at a terminal; 'auto' picks by the stream. */
+export type LogFormat = 'json' | 'pretty' | 'auto';
+
+export interface LogDestination {
+  write(line: string): unknown;
+  isTTY?: boolean;
+  /** tty.WriteStream's: false under NO_COLOR or TERM=dumb. */
+  hasColors?(): boolean;
+}
+
+export interface LoggerOptions {
+  format?: LogFormat;
+  /** Where lines go (default stderr); 'auto' reads its isTTY. */
+  destination?: LogDestination;
+}
+
+/** JSON lines, or (format 'pretty', or 'auto' on a terminal) one readable line per entry; a bare stream means JSON to it. */
+export function createLogger(level: string, options: LoggerOptions | LogDestination = {}): Logger {
+  const { format = 'json', destination = process.stderr } = 'write' in options ? { destination: options } : options;
+  const pretty = format === 'pretty' || (format === 'auto' && destination.isTTY === true);
+  const color = destination.isTTY === true && (destination.hasColors?.() ?? true);
+  const target = pretty ? { write: (line: string) => destination.write(prettyLine(line, color)) } : destination;
+  return pino({ level, redact: { paths: redactPaths, censor: '[redacted]' }, base: { app: 'brushtalk' } }, target as NodeJS.WritableStream);
+}
+
+const levelNames: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+const levelColors: Record<string, Parameters<typeof styleText>[0]> = { warn: 'yellow', error: 'red', fatal: 'red', debug: 'gray', trace: 'gray' };
+const hidden = new Set(['level', 'time', 'msg', 'app', 'pid', 'hostname', 'err']);
+
+function fieldText(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return typeof value === 'string' && /[\s"=]/.test(text) ? JSON.stringify(text) : text;
+}
+
+/**
+ * One pino JSON line as a person reads it: `12:30:05 warn  message  key=value …`, an error as its message
+ * (the JSON format keeps the stack for whoever collects the logs).
+ */
+export function prettyLine(json: string, color: boolean): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return json;
+  }
+  const paint = (style: Parameters<typeof styleText>[0], text: string) => (color ? styleText(style, text, { validateStream: false }) : text);
+  const level = levelNames[Number(entry.level)] ?? String(entry.level);
+  const time = new Date(Number(entry.time)).toTimeString().slice(0, 8);
+  const fields = Object.entries(entry)
+    .filter(([key]) => !hidden.has(key))
+    .map(([key, value]) => `${key}=${fieldText(value)}`);
+  const err = entry.err as { type?: string; message?: string } | undefined;
+  if (err?.message) fields.push(`error=${fieldText(`${err.type ?? 'Error'}: ${err.message}`)}`);
+  const head = `${paint('dim', time)} ${paint(levelColors[level] ?? 'green', level.padEnd(5))} ${String(entry.msg ?? '')}`;
+  return `${[head, ...fields].join('  ')}\n`;
+}
+
+/**
+ * A destination that keeps lines until released: `npm start` shows the studio's URL first and the start-up
+ * logs after it. A start that takes longer than `maxMs` (Redis not answering, say) shows them anyway.
+ */
+export function holdLines(target: LogDestination, maxMs = 5_000): LogDestination & { release(): void } {
+  let held: string[] | null = [];
+  const timer = setTimeout(() => release(), maxMs);
+  timer.unref();
+  function release() {
+    clearTimeout(timer);
+    const lines = held ?? [];
+    held = null;
+    for (const line of lines) target.write(line);
+  }
+  return {
+    isTTY: target.isTTY,
+    hasColors: () => target.isTTY === true && (target.hasColors?.() ?? true),
+    write(line) {
+      if (held) held.push(line);
+      else target.write(line);
+      return true;
+    },
+    release,
+  };
 }
 
 // Crockford base32 without ambiguous letters: easy to read aloud and to type into a log search.

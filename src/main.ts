@@ -1,11 +1,12 @@
 import { createCliAdapter, usage } from '../adapters/cli/cli.ts';
 import type { DiscordAdapter } from '../adapters/discord/adapter.ts';
 import type { SlackAdapter } from '../adapters/slack/adapter.ts';
-import type { StudioAdapter } from '../adapters/studio/studio.ts';
+import type { App } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
-import { isBrushtalkError } from './errors.ts';
+import { exitCodeFor, isBrushtalkError } from './errors.ts';
 import { startHealthServer } from './health/server.ts';
-import { createLogger, type Logger } from './log.ts';
+import { listenOrExplain } from './listen.ts';
+import { createLogger, holdLines, type Logger } from './log.ts';
 
 /**
  * The composition root: the only place that knows every part. `npm start` (no arguments, or `serve`) runs
@@ -24,7 +25,11 @@ async function main(argv: string[]): Promise<number> {
   const isCli = cliCommands.has(command);
   // The command line keeps its output readable: logs only warnings unless LOG_LEVEL says otherwise.
   const config = loadConfig(undefined, isCli || command === 'weights' || command === 'eval' ? { LOG_LEVEL: 'warn' } : {});
-  const log = createLogger(config.logLevel);
+  // Readable on a terminal, JSON when piped or in production. `serve` holds its start-up lines until the
+  // studio's URL is out: that is the line a person looks for.
+  const logOutput = command === 'serve' ? holdLines(process.stderr) : process.stderr;
+  const log = createLogger(config.logLevel, { format: config.logFormat, destination: logOutput });
+  const releaseLogs = () => ('release' in logOutput ? logOutput.release() : undefined);
   if (command === 'weights') {
     const [{ runWeightsCommand }, { manifestPath }] = await Promise.all([import('../weights/cli.ts'), import('./vision/models.ts')]);
     return runWeightsCommand(argv.slice(1), { manifestPath, weightsDir: config.weightsDir, stdout: process.stdout, stderr: process.stderr });
@@ -40,8 +45,8 @@ async function main(argv: string[]): Promise<number> {
     return runDiscordCommand(argv.slice(1), { ...config.discord, stdout: (line) => console.log(line), stderr: (line) => console.error(line) });
   }
   if (command !== 'serve' && !isCli) {
-    process.stderr.write(`unknown command "${command}"\n\n${usage}\n`);
-    return 2;
+    process.stderr.write(`error: unknown command "${command}" (brushtalk help lists them)\n`);
+    return exitCodeFor('command.unknown');
   }
   // The same text `cli.run` prints for help, without opening the database for it.
   if (command === 'help' || command === '--help' || command === '-h') {
@@ -49,58 +54,82 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { createApp } = await import('./app.ts');
-  const app = await createApp({ config, log });
-  // The command line always renders in-process; a bot with REDIS_URL leaves it to `brushtalk worker`s.
-  if (isCli || config.workerInProcess) app.startWorker();
-  await app.ready();
-
-  if (isCli) {
-    const cli = createCliAdapter({ outDir: config.outDir, stdout: (line) => console.log(line), stderr: (line) => console.error(line) });
-    app.attach(cli.adapter);
+  if (!isCli) {
     try {
-      return await cli.run(app.core, argv);
+      return await serve(config, log, await createApp({ config, log }), releaseLogs);
     } finally {
-      await app.close();
+      releaseLogs(); // whatever happened, the lines held for the URL come out
     }
   }
-
-  const health = config.healthPort === null ? null : await startHealthServer(config.healthPort, app.health, log, config.healthHost);
-  const mode = config.redis ? `bot on Redis queue "${config.redis.queueName}"` : 'embedded';
-  log.info({ dataDir: config.dataDir, engine: app.engine.name, worker: config.workerInProcess ? 'in process' : 'remote' }, `brushtalk running (${mode})`);
-  // The studio and each platform are imported only when they are on: every one brings its own dependencies.
-  let studio: StudioAdapter | null = null;
-  if (config.studio.enabled) {
-    const { createStudioAdapter } = await import('../adapters/studio/studio.ts');
-    studio = createStudioAdapter({ core: app.core, log, host: config.studio.host, port: config.studio.port, maxUploadBytes: config.limits.maxBytes });
-    app.attach(studio);
-    await studio.start(app.core.handleTurn);
-    // Printed as well as logged: it is the line a person looks for after `npm start`.
-    console.log(`brushtalk studio: ${studio.url()}`);
-  } else log.info('the studio is off (STUDIO_ENABLED=false); the command line still works: npx brushtalk edit photo.jpg "remove the cup" --box 40,60,200,120');
-  // Slack when SLACK_BOT_TOKEN is set: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on SLACK_PORT.
-  let slack: SlackAdapter | null = null;
-  if (config.slack) {
-    const { createSlackAdapter } = await import('../adapters/slack/adapter.ts');
-    slack = createSlackAdapter({ ...config.slack, listen: { port: config.slack.port, host: config.slack.host }, maxBytes: config.limits.maxBytes, core: app.core, log });
-    app.attach(slack);
-    await slack.start(app.core.handleTurn);
+  const app = await createApp({ config, log });
+  try {
+    // The command line always renders in-process.
+    app.startWorker();
+    await app.ready();
+    const { convertPng } = await import('./images/codec.ts');
+    const cli = createCliAdapter({ outDir: config.outDir, stdout: process.stdout, stderr: process.stderr, convert: convertPng });
+    app.attach(cli.adapter);
+    return await cli.run(app.core, argv);
+  } finally {
+    await app.close();
   }
-  // Discord when DISCORD_TOKEN is set (register the commands once with `brushtalk discord deploy-commands`).
-  const d = config.discord;
-  let discord: DiscordAdapter | null = null;
-  if (d.token) {
-    const [{ createDiscordAdapter }, { shrinkForUpload }] = await Promise.all([import('../adapters/discord/adapter.ts'), import('./images/codec.ts')]);
-    discord = createDiscordAdapter({ token: d.token, ownerOnly: d.ownerOnly, threadPerSession: d.threadPerSession, messageContent: d.messageContent, apiBase: d.apiBase, log, maxInputBytes: config.limits.maxBytes, shrink: shrinkForUpload });
-    app.attach(discord);
-    await discord.start(app.core.handleTurn);
+}
+
+/**
+ * `npm start`: the health server, the studio and each configured platform, until SIGINT/SIGTERM. A part that
+ * cannot start (a port in use) stops everything started before it, so the process exits instead of running
+ * half a service.
+ */
+async function serve(config: Config, log: Logger, app: App, releaseLogs: () => void): Promise<number> {
+  const stops: (() => Promise<unknown>)[] = [() => app.close()];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop();
+    stops.length = 0;
+  };
+  try {
+    // A bot with REDIS_URL leaves rendering to `brushtalk worker`s.
+    if (config.workerInProcess) app.startWorker();
+    await app.ready();
+    const healthPort = config.healthPort;
+    const health = healthPort === null ? null : await listenOrExplain({ what: 'The health server', envVar: 'HEALTH_PORT', port: healthPort, host: config.healthHost }, () => startHealthServer(healthPort, app.health, log, config.healthHost));
+    if (health) stops.push(() => health.close());
+    const mode = config.redis ? `bot on Redis queue "${config.redis.queueName}"` : 'embedded';
+    log.info({ dataDir: config.dataDir, engine: app.engine.name, worker: config.workerInProcess ? 'in process' : 'remote' }, `brushtalk running (${mode})`);
+    // The studio and each platform are imported only when they are on: every one brings its own dependencies.
+    if (config.studio.enabled) {
+      const { createStudioAdapter } = await import('../adapters/studio/studio.ts');
+      const studio = createStudioAdapter({ core: app.core, log, host: config.studio.host, port: config.studio.port, maxUploadBytes: config.limits.maxBytes });
+      app.attach(studio);
+      await listenOrExplain({ what: 'The studio', envVar: 'STUDIO_PORT', port: config.studio.port, host: config.studio.host }, () => studio.start(app.core.handleTurn));
+      stops.push(() => studio.stop());
+      // Printed before the start-up logs (held until now): it is the line a person looks for after `npm start`.
+      console.log(`brushtalk studio: ${studio.url()}`);
+    } else log.info('the studio is off (STUDIO_ENABLED=false); the command line still works: npx brushtalk edit photo.jpg "remove the cup" --box 40,60,200,120');
+    releaseLogs();
+    // Slack when SLACK_BOT_TOKEN is set: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on SLACK_PORT.
+    if (config.slack) {
+      const { createSlackAdapter } = await import('../adapters/slack/adapter.ts');
+      const slack: SlackAdapter = createSlackAdapter({ ...config.slack, listen: { port: config.slack.port, host: config.slack.host }, maxBytes: config.limits.maxBytes, core: app.core, log });
+      app.attach(slack);
+      await listenOrExplain({ what: 'The Slack adapter', envVar: 'SLACK_PORT', port: config.slack.port, host: config.slack.host }, () => slack.start(app.core.handleTurn));
+      stops.push(() => slack.stop());
+    }
+    // Discord when DISCORD_TOKEN is set (register the commands once with `brushtalk discord deploy-commands`).
+    const d = config.discord;
+    if (d.token) {
+      const [{ createDiscordAdapter }, { shrinkForUpload }] = await Promise.all([import('../adapters/discord/adapter.ts'), import('./images/codec.ts')]);
+      const discord: DiscordAdapter = createDiscordAdapter({ token: d.token, ownerOnly: d.ownerOnly, threadPerSession: d.threadPerSession, messageContent: d.messageContent, apiBase: d.apiBase, log, maxInputBytes: config.limits.maxBytes, shrink: shrinkForUpload });
+      app.attach(discord);
+      await discord.start(app.core.handleTurn);
+      stops.push(() => discord.stop());
+    }
+  } catch (error) {
+    await stopAll();
+    throw error;
   }
   await untilSignal();
   log.info('shutting down');
-  await discord?.stop();
-  await slack?.stop();
-  await studio?.stop();
-  await health?.close();
-  await app.close();
+  await stopAll();
   return 0;
 }
 
@@ -109,7 +138,8 @@ async function runWorker(config: Config, log: Logger): Promise<number> {
   const [{ startStandaloneWorker }, { createDefaultEngine }] = await Promise.all([import('./worker.ts'), import('./engines/select.ts')]);
   const worker = startStandaloneWorker({ config, log, engine: await createDefaultEngine(config, log) });
   await worker.ready();
-  const health = config.healthPort === null ? null : await startHealthServer(config.healthPort, worker.health, log, config.healthHost);
+  const healthPort = config.healthPort;
+  const health = healthPort === null ? null : await listenOrExplain({ what: 'The health server', envVar: 'HEALTH_PORT', port: healthPort, host: config.healthHost }, () => startHealthServer(healthPort, worker.health, log, config.healthHost));
   log.info({ queue: config.redis?.queueName, concurrency: config.jobs.concurrency }, 'brushtalk worker running');
   await untilSignal();
   log.info('worker stopping: finishing the current job');
@@ -130,8 +160,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const message = isBrushtalkError(error) ? error.userMessage : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    // Worded for the person at the terminal; the exit status comes from the one table in errors.ts.
+    const message = isBrushtalkError(error) ? error.userMessage : `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
     process.stderr.write(`brushtalk: ${message}\n`);
-    process.exitCode = 1;
+    process.exitCode = exitCodeFor(isBrushtalkError(error) ? error.code : 'internal');
   },
 );

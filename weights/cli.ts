@@ -1,10 +1,11 @@
-import { isBrushtalkError } from '../src/errors.ts';
+import { exitCodeFor, isBrushtalkError } from '../src/errors.ts';
 import { exportInstructions, findModel, loadManifest, type ModelEntry } from './manifest.ts';
 import { listModels, modelDir, pullModel, verifyModel, type ModelStatus, type VerifyResult } from './manager.ts';
 
 /**
  * `npx brushtalk weights list|pull|verify`. Plain aligned tables on stdout, progress and errors on stderr,
- * and an exit code: 0 all good, 1 something failed (a download, a hash, a graph), 2 a usage mistake.
+ * and an exit code: 0 all good, 1 something failed (a download, a hash, a graph), 2 a usage mistake; an error
+ * thrown on the way gets its code from src/errors.ts's exitCodeFor, like every other command.
  */
 
 export interface WeightsCommandOptions {
@@ -28,6 +29,24 @@ export function table(rows: string[][]): string {
   return rows.map((row) => row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col]))).join('  ').trimEnd()).join('\n') + '\n';
 }
 
+/** Words wrapped to `width` columns, every line starting with `indent`. */
+export function wrap(text: string, width: number, indent = ''): string {
+  const lines: string[] = [];
+  let current = indent;
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (current.trim() && current.length + 1 + word.length > width) {
+      lines.push(current);
+      current = indent;
+    }
+    current += current.trim() ? ` ${word}` : word;
+  }
+  if (current.trim()) lines.push(current);
+  return lines.join('\n') + '\n';
+}
+
+/** The widest line `weights list` prints: it fits a 100-column terminal. */
+export const listWidth = 100;
+
 export function formatBytes(bytes: number): string {
   if (bytes < 1e3) return `${bytes} B`;
   if (bytes < 1e6) return `${(bytes / 1e3).toFixed(1)} kB`;
@@ -47,16 +66,19 @@ function stateText(status: ModelStatus): string {
   return 'not installed';
 }
 
+/** One row per model (id, task, size, state), then its hashes and licence wrapped under it: 100 columns at most. */
 function listCommand(options: WeightsCommandOptions): number {
   const manifest = loadManifest(options.manifestPath);
-  const rows = [['id', 'task', 'license', 'size', 'sha256', 'state']];
-  for (const s of listModels(manifest, options.weightsDir)) {
+  const statuses = listModels(manifest, options.weightsDir);
+  const rows = table([['id', 'task', 'size', 'state'], ...statuses.map((s) => [s.id, s.task, sizeText(s), stateText(s)])]).split('\n');
+  options.stdout.write(`${rows[0]}\n`);
+  statuses.forEach((s, i) => {
     const unknown = s.filesTotal - s.pinned - s.recorded;
     const hashes = [`${s.pinned} pinned`, `${s.recorded} recorded`, ...(unknown ? [`${unknown} on first pull`] : [])].join(', ');
-    rows.push([s.id, s.task, s.license, sizeText(s), hashes, stateText(s)]);
-  }
-  options.stdout.write(table(rows));
-  options.stdout.write(`\nFiles go to ${options.weightsDir}/<id>/. "pinned": sha256 from weights/manifest.json; "recorded": sha256 noted by pull (trust on first use).\n`);
+    options.stdout.write(`${rows[i + 1]}\n${wrap(`sha256: ${hashes} · license: ${s.license}`, listWidth, '    ')}`);
+  });
+  const note = `Files go to ${options.weightsDir}/<id>/. "pinned": sha256 from weights/manifest.json; "recorded": sha256 noted by pull (trust on first use).`;
+  options.stdout.write(`\n${wrap(note, listWidth)}`);
   return 0;
 }
 
@@ -171,6 +193,6 @@ export async function runWeightsCommand(args: string[], options: WeightsCommandO
   } catch (error) {
     if (!isBrushtalkError(error)) throw error;
     options.stderr.write(`${error.userMessage}\n`);
-    return 1;
+    return exitCodeFor(error.code);
   }
 }

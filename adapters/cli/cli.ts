@@ -4,69 +4,84 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import type { ChatAdapter, ConversationRef, Core, IncomingTurn, MaskInput, ReplyChannel } from '../../src/contracts.ts';
-import { createCliReply, type CliOutput } from './reply.ts';
+import type { ChatAdapter, ConversationRef, Core, IncomingTurn, MaskInput, ReplyChannel, TurnOutcome } from '../../src/contracts.ts';
+import { BrushtalkError, exitCodeFor, isBrushtalkError } from '../../src/errors.ts';
+import { createCliReply, writePicture, type CliOutput, type SaveAs, type SavedFormat } from './reply.ts';
+import { forTerminal, type TextStream } from './terminal.ts';
+import { usage } from './usage.ts';
 
-export const usage = `brushtalk — edit pictures by saying what to change
-
-  brushtalk edit <image> "<instruction>" [--mask m.png | --box x,y,w,h] [--out out.png] [--session name]
-  brushtalk edit "<instruction or command>" --session name      continue a session (e.g. "mask grow 12", "undo")
-  brushtalk chat [--session name] [image]                         interactive; "load <file>" sends a picture
-  brushtalk detect <image> "<phrase>" [--out mask.png]            find an object: writes its mask and an overlay
-  brushtalk weights list|pull <id>|verify                         model files for detect/find (see weights/README.md)
-  brushtalk history --session name
-  brushtalk undo|redo --session name ·  brushtalk version N --session name
-  brushtalk serve                                                 run the service (same as npm start)`;
+export { usage };
 
 export interface CliEnvironment {
   outDir: string;
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
-  input?: NodeJS.ReadableStream;
+  stdout: TextStream;
+  stderr: TextStream;
+  input?: NodeJS.ReadableStream & { isTTY?: boolean };
+  convert: CliOutput['convert'];
 }
 
-class UsageError extends Error {}
+const savedFormats: Record<string, SavedFormat> = { '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp' };
+/** Names that are pictures, not instructions: `edit dog.png` lacks its instruction. */
+const pictureName = /\.(png|jpe?g|webp|gif|avif|tiff?|heic|heif|bmp)$/i;
+const example = 'brushtalk edit photo.jpg "remove the cup" --box 40,60,200,120';
+
+const badArguments = (message: string) => new BrushtalkError('command.bad_arguments', message);
 
 function parseBox(raw: string): MaskInput {
   const parts = raw.split(/[\s,]+/).filter(Boolean);
-  if (parts.length !== 4 || !parts.every((p) => /^\d+$/.test(p))) throw new UsageError(`--box takes x,y,w,h in pixels, e.g. --box 40,60,200,120 (got "${raw}")`);
+  if (parts.length !== 4 || !parts.every((p) => /^\d+$/.test(p))) throw badArguments(`--box takes x,y,w,h in pixels, e.g. --box 40,60,200,120 (got "${raw}")`);
   const [x, y, w, h] = parts.map(Number);
   return { kind: 'box', box: { x, y, w, h } };
 }
+
+/** Where --out writes, in the format its extension names; anything else is refused before any work. */
+function saveTarget(file: string): SaveAs {
+  const format = savedFormats[path.extname(file).toLowerCase()];
+  if (!format) throw badArguments(`--out "${file}": name a .png, .jpg, .jpeg or .webp file (the extension picks the format)`);
+  return { path: file, format };
+}
+
+const readProblems: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'that is a folder', EPERM: 'permission denied' };
 
 async function readFileFor(what: string, file: string): Promise<Uint8Array> {
   try {
     return await fs.readFile(file);
   } catch (error) {
-    throw new UsageError(`cannot read the ${what} "${file}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    throw new BrushtalkError('file.unreadable', `cannot read the ${what} "${file}": ${readProblems[code] ?? (code || String(error))}`, { cause: error });
   }
+}
+
+/** `edit <image> <instruction…>` or `edit <instruction…>`; words after the picture are the instruction even unquoted. */
+function editArgs(args: string[]): { image?: string; text: string } {
+  const [first, ...rest] = args;
+  if (first === undefined) throw badArguments(`edit needs a picture and an instruction, e.g. ${example}`);
+  if (!pictureName.test(first)) return { text: args.join(' ') };
+  const text = rest.join(' ').trim();
+  if (!text) throw badArguments(`"${first}" needs an instruction after it, e.g. brushtalk edit ${first} "remove the cup" --box 40,60,200,120`);
+  return { image: first, text };
 }
 
 /** The CLI as a chat adapter: a named session is a conversation on the 'cli' platform. */
 export function createCliAdapter(env: CliEnvironment) {
-  let failed = false;
-  const outputs = new Map<string, CliOutput>();
-  const outputFor = (session: string, resultPath?: string): CliOutput => {
-    const existing = outputs.get(session);
-    if (existing && !resultPath) return existing;
-    const created: CliOutput = {
-      dir: path.join(env.outDir, session.replace(/[^\w.-]+/g, '_')),
-      resultPath,
-      write: env.stdout,
-      progress: env.stderr,
-      onError: () => {
-        failed = true;
-      },
-    };
-    outputs.set(session, created);
-    return created;
-  };
+  let errorsShown = 0;
+  let lastOutcome: TurnOutcome = { failed: null };
+  const outputFor = (session: string, saveAs?: SaveAs): CliOutput => ({
+    dir: path.join(env.outDir, session.replace(/[^\w.-]+/g, '_')),
+    saveAs,
+    stdout: env.stdout,
+    stderr: env.stderr,
+    convert: env.convert,
+    onError: () => void errorsShown++,
+    onEnded: (outcome) => void (lastOutcome = outcome),
+  });
   const refFor = (session: string): ConversationRef => ({ platform: 'cli', scope: 'local', channelId: session });
   const replies = new Map<string, ReplyChannel>();
-  const replyFor = (session: string, resultPath?: string) => {
-    if (resultPath || !replies.has(session)) replies.set(session, createCliReply(outputFor(session, resultPath)));
+  const replyFor = (session: string, saveAs?: SaveAs) => {
+    if (saveAs || !replies.has(session)) replies.set(session, createCliReply(outputFor(session, saveAs)));
     return replies.get(session)!;
   };
+  const line = (text: string) => env.stdout.write(`${forTerminal(text, env.stdout)}\n`);
 
   const adapter: ChatAdapter = {
     platform: 'cli',
@@ -75,97 +90,103 @@ export function createCliAdapter(env: CliEnvironment) {
     async stop() {},
   };
 
-  async function say(core: Core, session: string, text: string, extra: Partial<IncomingTurn> = {}, resultPath?: string): Promise<void> {
+  /** One turn and the edits it queued; a job that failed after the turn counts as the turn failing. */
+  async function say(core: Core, session: string, text: string, extra: Partial<IncomingTurn> = {}, saveAs?: SaveAs): Promise<TurnOutcome> {
     const turn: IncomingTurn = { ref: refFor(session), messageId: randomUUID(), userId: os.userInfo().username, text, images: [], ...extra };
-    await core.handleTurn(turn, replyFor(session, resultPath));
+    lastOutcome = { failed: null };
+    await core.handleTurn(turn, replyFor(session, saveAs));
+    const outcome = lastOutcome;
+    const shown = errorsShown;
     await core.settled(turn.ref);
+    return outcome.failed === null && errorsShown > shown ? { failed: 'engine.failed' } : outcome;
   }
 
   async function chat(core: Core, session: string, image: string | undefined): Promise<void> {
-    if (image) await say(core, session, '', { images: [{ bytes: await readFileFor('image', image), name: image }] });
-    const rl = readline.createInterface({ input: env.input ?? process.stdin, terminal: false });
-    env.stdout(`session "${session}" — say what to change, "load <file>" for a picture, "help", or "quit".`);
-    for await (const line of rl) {
-      const text = line.trim();
+    if (image) await say(core, session, '', { images: [{ bytes: await readFileFor('picture', image), name: image }] });
+    const input = env.input ?? process.stdin;
+    // A person at a terminal gets a prompt and line editing; piped input is read as it comes.
+    const terminal = input.isTTY === true && env.stdout.isTTY === true;
+    const rl = readline.createInterface({ input, output: terminal ? (env.stdout as NodeJS.WritableStream) : undefined, terminal });
+    rl.setPrompt('> ');
+    line(`session "${session}" — say what to change, \`load <file>\` for a picture, \`help\`, or \`quit\`.`);
+    if (terminal) rl.prompt();
+    for await (const raw of rl) {
+      const text = raw.trim();
       if (text === 'quit' || text === 'exit') break;
       const load = /^load\s+(.+)$/i.exec(text);
       try {
-        if (load) await say(core, session, '', { images: [{ bytes: await readFileFor('image', load[1]), name: load[1] }] });
+        if (load) await say(core, session, '', { images: [{ bytes: await readFileFor('picture', load[1]), name: load[1] }] });
         else if (text) await say(core, session, text);
       } catch (error) {
-        if (!(error instanceof UsageError)) throw error;
-        env.stdout(`error: ${error.message}`);
+        // A refusal is part of the conversation: say it and go on (the turn's own errors are already shown).
+        if (!isBrushtalkError(error)) throw error;
+        line(`error: ${error.userMessage}`);
       }
+      if (terminal) rl.prompt();
     }
     rl.close();
   }
 
   async function detect(core: Core, args: string[], out: string | undefined): Promise<void> {
-    if (args.length !== 2) throw new UsageError('detect takes an image and a phrase, e.g. brushtalk detect photo.jpg "the left dog"');
+    if (args.length !== 2) throw badArguments('detect takes a picture and a phrase, e.g. brushtalk detect photo.jpg "the left dog"');
     const [image, phrase] = args;
-    const found = await core.findInPicture(await readFileFor('image', image), phrase);
-    const maskPath = path.resolve(out ?? `${path.basename(image, path.extname(image))}-mask.png`);
-    const overlayPath = maskPath.replace(/(\.png)?$/i, '-overlay.png');
-    await fs.writeFile(maskPath, found.maskPng);
-    await fs.writeFile(overlayPath, found.overlayPng);
-    for (const line of found.lines) env.stdout(line);
-    env.stdout(`mask: ${maskPath}`);
-    env.stdout(`overlay: ${overlayPath}`);
+    const target = saveTarget(out ?? `${path.basename(image, path.extname(image))}-mask.png`);
+    const found = await core.findInPicture(await readFileFor('picture', image), phrase);
+    const ext = path.extname(target.path);
+    const overlay = { ...target, path: `${target.path.slice(0, -ext.length)}-overlay${ext}` };
+    for (const text of found.lines) line(text);
+    line(`mask: ${await writePicture(target, found.maskPng, env.convert)}`);
+    line(`overlay: ${await writePicture(overlay, found.overlayPng, env.convert)}`);
   }
 
-  /** Run one CLI invocation; returns the process exit code. */
+  async function command(core: Core, argv: string[]): Promise<TurnOutcome> {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { session: { type: 'string', short: 's' }, mask: { type: 'string' }, box: { type: 'string' }, out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } },
+    });
+    const [name, ...args] = positionals;
+    const session = values.session ?? 'default';
+    if (values.help || !name || name === 'help') {
+      line(usage);
+      return { failed: null };
+    }
+    if (values.mask && values.box) throw badArguments('give either --mask or --box, not both');
+    const saveAs = values.out && name === 'edit' ? saveTarget(values.out) : undefined;
+    const mask: MaskInput | undefined = values.box ? parseBox(values.box) : values.mask ? { kind: 'image', bytes: await readFileFor('mask', values.mask) } : undefined;
+    switch (name) {
+      case 'edit': {
+        const { image, text } = editArgs(args);
+        const images = image ? [{ bytes: await readFileFor('picture', image), name: image }] : [];
+        return say(core, session, text, { images, ...(mask ? { mask } : {}) }, saveAs);
+      }
+      case 'history':
+      case 'undo':
+      case 'redo':
+        return say(core, session, name);
+      case 'version':
+        return say(core, session, `version ${args[0] ?? ''}`.trim());
+      case 'chat':
+        await chat(core, session, args[0]);
+        return { failed: null };
+      case 'detect':
+        await detect(core, args, values.out);
+        return { failed: null };
+      default:
+        throw new BrushtalkError('command.unknown', `unknown command "${name}" (brushtalk help lists them)`);
+    }
+  }
+
+  /** Run one CLI invocation; returns the process exit code (src/errors.ts's exitCodeFor decides it). */
   async function run(core: Core, argv: string[]): Promise<number> {
-    failed = false;
     try {
-      const { values, positionals } = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: { session: { type: 'string', short: 's' }, mask: { type: 'string' }, box: { type: 'string' }, out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } },
-      });
-      const [command, ...args] = positionals;
-      const session = values.session ?? 'default';
-      if (values.help || !command || command === 'help') {
-        env.stdout(usage);
-        return 0;
-      }
-      if (values.mask && values.box) throw new UsageError('give either --mask or --box, not both');
-      const mask: MaskInput | undefined = values.box
-        ? parseBox(values.box)
-        : values.mask
-          ? { kind: 'image', bytes: await readFileFor('mask', values.mask) }
-          : undefined;
-      switch (command) {
-        case 'edit': {
-          if (args.length === 0 || args.length > 2) throw new UsageError('edit takes an image and an instruction, or just an instruction to continue a session');
-          const [image, text] = args.length === 2 ? [args[0], args[1]] : [undefined, args[0]];
-          const images = image ? [{ bytes: await readFileFor('image', image), name: image }] : [];
-          await say(core, session, text, { images, ...(mask ? { mask } : {}) }, values.out);
-          break;
-        }
-        case 'history':
-        case 'undo':
-        case 'redo':
-          await say(core, session, command);
-          break;
-        case 'version':
-          await say(core, session, `version ${args[0] ?? ''}`.trim());
-          break;
-        case 'chat':
-          await chat(core, session, args[0]);
-          break;
-        case 'detect':
-          await detect(core, args, values.out);
-          break;
-        default:
-          throw new UsageError(`unknown command "${command}"`);
-      }
-      return failed ? 1 : 0;
+      return exitCodeFor((await command(core, argv)).failed);
     } catch (error) {
-      if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-        env.stderr(`error: ${(error as Error).message}\n\n${usage}`);
-        return 2;
-      }
-      throw error;
+      const parse = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? badArguments(`${(error as Error).message.split('. ')[0]} (brushtalk help lists the options)`) : null;
+      const known = parse ?? (isBrushtalkError(error) ? error : null);
+      if (!known) throw error;
+      env.stderr.write(`error: ${known.userMessage}\n`);
+      return exitCodeFor(known.code);
     }
   }
 

@@ -326,3 +326,14 @@ export async function shrinkForUpload(png: Uint8Array, maxBytes: number): Promis
   }
   throw new BrushtalkError('image.too_large', `The result does not fit the upload limit of ${maxBytes} bytes even when shrunk.`);
 }
+
+/** Formats a result can be saved in (`--out result.jpg`). */
+export type SavedFormat = 'png' | 'jpeg' | 'webp';
+
+/** One of our PNGs in another format: JPEG (transparency onto white) or WebP, both at quality 92. */
+export async function convertPng(png: Uint8Array, format: SavedFormat): Promise<Uint8Array> {
+  if (format === 'png') return png;
+  return wrapInternal(`encode a ${format.toUpperCase()}`, () =>
+    format === 'jpeg' ? sharp(png).flatten({ background: '#ffffff' }).jpeg({ quality: 92 }).toBuffer() : sharp(png).webp({ quality: 92 }).toBuffer(),
+  );
+}

@@ -1,6 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Box, MaskInput } from '../contracts.ts';
-import { BrushtalkError } from '../errors.ts';
+import { BrushtalkError, isBrushtalkError, type ErrorCode } from '../errors.ts';
 import { decodeImage, decodeMask, encodeMaskPng, encodePng, type DecodeLimits } from '../images/codec.ts';
 import { subtractMask, unionMask } from '../images/mask-ops.ts';
 import { maskCoverage, type Mask } from '../images/raster.ts';
@@ -18,6 +18,7 @@ import type { MaskOp } from './commands.ts';
 import { findObject, reselect, type FoundObject } from './find.ts';
 import { describeHead, formatHistory } from './history.ts';
 import { applyMaskOp } from './mask-edit.ts';
+import { markByHand, withHandMarking } from './surface.ts';
 
 export interface OpsDeps {
   blobs: BlobStore;
@@ -33,6 +34,8 @@ export interface OpsDeps {
   /** Edits a user / a conversation may have waiting or running; absent: no limit. */
   caps?: { perUser: number; perConversation: number };
   log?: Logger;
+  /** The surface asking ('cli', 'studio', …): a failed search names the way to mark an area there. */
+  platform?: string;
 }
 
 /**
@@ -53,6 +56,8 @@ export interface SessionOps {
   readonly log: Logger | undefined;
   /** True once something was refused because the engine cannot do it (see capabilities.ts). */
   readonly refused: boolean;
+  /** The code of the error the last operation threw; null when it succeeded (a turn whose agent ended on a failure failed). */
+  readonly failure: ErrorCode | null;
   /** Throws the worded refusal when the engine cannot do an edit of this type (before any mask is made for it), judged as runEdit will. */
   checkEdit(instruction: string, editType: S.EditType | null): void;
   /** Remember the state now; the returned function puts it back (an agent that failed half-way). */
@@ -81,10 +86,14 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
   const jobs: JobSpec[] = [];
   let navigated = false;
   let refused = false;
+  let failure: ErrorCode | null = null;
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(work: () => Promise<T> | T): Promise<T> => {
     const result = chain.then(work);
-    chain = result.catch(() => undefined);
+    chain = result.then(
+      () => (failure = null),
+      (error: unknown) => (failure = failureOf(error)),
+    );
     return result;
   };
   const head = () => S.requireHead(session);
@@ -94,6 +103,7 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
       return check();
     } catch (error) {
       if (isCapabilityRefusal(error)) refused = true;
+      failure = failureOf(error); // checkEdit runs outside serial
       throw error;
     }
   };
@@ -128,7 +138,7 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
   }
 
   async function headImage() {
-    if (!deps.vision) throw new BrushtalkError('engine.unavailable', 'Finding objects is not set up on this server; draw a box instead: `mask box x,y,w,h`.');
+    if (!deps.vision) throw new BrushtalkError('engine.unavailable', `Finding objects is not set up on this server; mark the area yourself: ${markByHand(deps.platform)}.`);
     const v = head();
     return { vision: deps.vision, image: await decodeImage(await deps.blobs.get(v.imageId), deps.limits), key: v.imageId };
   }
@@ -148,6 +158,9 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
     engine: deps.engine,
     get refused() {
       return refused;
+    },
+    get failure() {
+      return failure;
     },
     checkEdit(instruction, editType) {
       honest(() => checkEditType(deps.engine, instruction, judgedType(instruction, editType, S.headVersion(session))));
@@ -208,7 +221,8 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
     find: (text, combine = 'replace') =>
       serial(async () => {
         const { vision, image, key } = await headImage();
-        return useFound(await findObject(vision, image, key, text), `find ${text}`, combine);
+        const found = await findObject(vision, image, key, text).catch((error: unknown) => Promise.reject(withHandMarking(error, deps.platform)));
+        return useFound(found, `find ${text}`, combine);
       }),
     choose: (words) =>
       serial(async () => {
@@ -300,4 +314,6 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
   };
 }
 
+/** A setting the engine ignores ("seed 42" on a deterministic engine) is an answer (see turn.ts), not a failure. */
+const failureOf = (error: unknown): ErrorCode | null => (!isBrushtalkError(error) ? 'internal' : error.code === 'engine.deterministic' ? null : error.code);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingTurn, ReplyChannel } from '../contracts.ts';
+import type { IncomingTurn, ReplyChannel, TurnOutcome } from '../contracts.ts';
 import { BrushtalkError, isBrushtalkError, userFacingMessage } from '../errors.ts';
 import type { EngineFacts } from '../engines/engine.ts';
 import type { DecodeLimits } from '../images/codec.ts';
@@ -41,6 +41,8 @@ interface Decision {
   session: S.EditSession;
   jobs: readonly JobSpec[];
   messages: string[];
+  /** Set when the agent's last step failed and nothing was queued: the turn failed, though it answered in words. */
+  failed: TurnOutcome['failed'];
 }
 
 const systemClock: S.Clock = { newId: () => randomUUID(), now: () => Date.now() };
@@ -114,7 +116,7 @@ export function createTurnHandler(deps: TurnDeps): TurnHandler {
     checkMessageLength(turn.text);
     if (turn.action?.value !== undefined) checkMessageLength(turn.action.value);
     const defaults = turn.images.length > 0 ? (deps.settings?.userDefaults(turn.ref.platform, turn.userId) ?? undefined) : undefined;
-    const ops = createSessionOps({ ...deps, clock, userId: turn.userId, defaults }, loaded, ref);
+    const ops = createSessionOps({ ...deps, clock, userId: turn.userId, defaults, platform: turn.ref.platform }, loaded, ref);
     const messages: string[] = [];
     if (turn.images.length > 0) messages.push(await ops.takeImage(turn.images[0].bytes, turn.mask, turn.images.length));
     else if (turn.mask && !turn.action) messages.push(await ops.setMaskFrom(turn.mask));
@@ -134,7 +136,7 @@ export function createTurnHandler(deps: TurnDeps): TurnHandler {
       const command = parseCommand(text);
       messages.push(command.type === 'edit' && deps.interpret ? await deps.interpret(ops, text, log) : await runCommand(ops, command, turn, deps.settings));
     }
-    return { session: asOneStep(loaded, ops.session, ops.navigated), jobs: ops.jobs, messages };
+    return { session: asOneStep(loaded, ops.session, ops.navigated), jobs: ops.jobs, messages, failed: ops.jobs.length === 0 ? ops.failure : null };
   }
 
   return async function handleTurn(turn, reply) {
@@ -163,10 +165,12 @@ export function createTurnHandler(deps: TurnDeps): TurnHandler {
       if (decision.jobs.length > 0) deps.queue.wake();
       log.info({ jobs: decision.jobs.length }, 'turn handled');
       await reply.text(decision.messages.join('\n'));
+      reply.ended?.({ failed: decision.failed });
     } catch (error) {
       if (isBrushtalkError(error)) log.info({ code: error.code }, 'turn refused');
       else log.error({ err: error }, 'turn failed');
       await reply.error(userFacingMessage(error, ref)).catch((sendError: unknown) => log.error({ err: sendError }, 'could not send the error reply'));
+      reply.ended?.({ failed: isBrushtalkError(error) ? error.code : 'internal' });
     }
   };
 }

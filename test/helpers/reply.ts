@@ -1,4 +1,4 @@
-import type { ChatAdapter, ImageDetails, ReplyChannel } from '../../src/contracts.ts';
+import type { ChatAdapter, ImageDetails, ReplyChannel, TurnOutcome } from '../../src/contracts.ts';
 
 export interface Recorded {
   texts: string[];
@@ -6,11 +6,13 @@ export interface Recorded {
   images: { png: Uint8Array; details: ImageDetails }[];
   fractions: number[];
   statuses: string[];
+  /** How each turn ended (ReplyChannel.ended). */
+  outcomes: TurnOutcome[];
 }
 
 /** A ReplyChannel that remembers everything it was asked to send. */
 export function recordingReply(): ReplyChannel & Recorded {
-  const recorded: Recorded = { texts: [], errors: [], images: [], fractions: [], statuses: [] };
+  const recorded: Recorded = { texts: [], errors: [], images: [], fractions: [], statuses: [], outcomes: [] };
   return {
     ...recorded,
     async status(text) {
@@ -27,6 +29,9 @@ export function recordingReply(): ReplyChannel & Recorded {
     },
     async progress(_jobId, fraction) {
       recorded.fractions.push(fraction);
+    },
+    ended(outcome) {
+      recorded.outcomes.push(outcome);
     },
   };
 }

@@ -1,6 +1,8 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +23,16 @@ async function brushtalk(...args: string[]): Promise<{ code: number; stdout: str
     const failed = error as { code: number; stdout: string; stderr: string };
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
+}
+
+/** The same with lines on standard input (`brushtalk chat`). */
+function brushtalkWithInput(input: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [bin, ...args], { cwd: temp.dir, env: { ...process.env, DATA_DIR: path.join(temp.dir, 'data'), LOG_LEVEL: '' } }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    child.stdin!.end(input);
+  });
 }
 
 /** The npm packages `brushtalk …` imports, with no Redis, chat token or LLM configured (see helpers/package-log.mjs). */
@@ -52,6 +64,12 @@ describe('the command line, end to end', () => {
     expect(fs.existsSync(/^mask preview: (.+)$/m.exec(edit.stdout)?.[1] ?? '')).toBe(true);
     expect(fs.existsSync(/^before\/after: (.+)$/m.exec(edit.stdout)?.[1] ?? '')).toBe(true);
     expect(edit.stdout).toMatch(/v2 · classical \(exemplar fill\) · background PSNR ([\d.]+|∞) dB, SSIM [01]\.\d{4}/);
+    // Piped, progress is a line per 10 % step on stderr, rising, and always ends at 100 %.
+    const steps = edit.stderr.split('\n').filter((line) => line.startsWith('… ')).map((line) => Number(/… (\d+)%/.exec(line)?.[1]));
+    expect(steps.at(-1)).toBe(100);
+    expect(edit.stderr).toMatch(/… 100% \(done\)\n/);
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
+    expect(new Set(steps).size).toBe(steps.length);
 
     const output = await readRgb(path.join(temp.dir, 'out.png'));
     expect([output.width, output.height]).toEqual([160, 120]);
@@ -92,7 +110,12 @@ describe('the command line, end to end', () => {
   it('explains bad input and exits non-zero without a stack trace', async () => {
     const missing = await brushtalk('edit', 'nope.png', 'remove it', '--box', '1,1,5,5');
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/cannot read the image "nope\.png": ENOENT/);
+    // One worded line naming the file: no errno code, no usage text.
+    expect(missing.stderr).toBe('error: cannot read the picture "nope.png": no such file\n');
+    const noInstruction = await brushtalk('edit', 'photo.png');
+    expect(noInstruction.code).toBe(2);
+    expect(noInstruction.stderr).toBe('error: "photo.png" needs an instruction after it, e.g. brushtalk edit photo.png "remove the cup" --box 40,60,200,120\n');
+    expect(noInstruction.stdout).toBe('');
     const notImage = await brushtalk('edit', 'notes.png', 'remove it', '--box', '1,1,5,5', '--session', 'bad');
     expect(notImage.code).toBe(1);
     expect(notImage.stdout).toMatch(/^error: .*\(ref T-[0-9A-Z]{6}\)$/m);
@@ -101,6 +124,109 @@ describe('the command line, end to end', () => {
     expect(badBox.stderr).toMatch(/--box takes x,y,w,h/);
     const unknown = await brushtalk('paint');
     expect(unknown.code).toBe(2);
-    for (const r of [missing, notImage, badBox, unknown]) expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
+    expect(unknown.stderr).toBe('error: unknown command "paint" (brushtalk help lists them)\n');
+    const badOption = await brushtalk('edit', 'photo.png', 'x', '--frobnicate');
+    expect(badOption.code).toBe(2);
+    expect(badOption.stderr).toMatch(/^error: Unknown option '--frobnicate' \(brushtalk help lists the options\)\n$/);
+    for (const r of [missing, noInstruction, notImage, badBox, unknown, badOption]) expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
   }, 180_000);
+
+  it('--out writes the format its extension names, and refuses other extensions before doing anything', async () => {
+    const box = ['--box', '50,40,40,30', '--session', 'formats'];
+    const magic = { 'out.jpg': 'ffd8ff', 'out.JPEG': 'ffd8ff', 'out.webp': '52494646', 'out2.png': '89504e47' };
+    for (const [name, bytes] of Object.entries(magic)) {
+      const edit = await brushtalk('edit', 'photo.png', 'remove the square', ...box, '--out', name);
+      expect(edit.code).toBe(0);
+      expect(edit.stdout).toContain(`written: ${path.join(temp.dir, name)}`);
+      const head = fs.readFileSync(path.join(temp.dir, name));
+      expect(head.subarray(0, bytes.length / 2).toString('hex'), name).toBe(bytes);
+      if (name === 'out.webp') expect(head.subarray(8, 12).toString('ascii')).toBe('WEBP');
+      expect((await readRgb(path.join(temp.dir, name))).width).toBe(160);
+    }
+    const gif = await brushtalk('edit', 'photo.png', 'remove the square', '--box', '50,40,40,30', '--session', 'gif', '--out', 'out.gif');
+    expect(gif.code).toBe(2);
+    expect(gif.stderr).toBe('error: --out "out.gif": name a .png, .jpg, .jpeg or .webp file (the extension picks the format)\n');
+    expect(fs.existsSync(path.join(temp.dir, 'out.gif'))).toBe(false);
+    expect((await brushtalk('history', '--session', 'gif')).stdout).toMatch(/No versions yet/); // nothing ran
+  }, 180_000);
+
+  it('the same cause exits with the same code: a missing detector is 3 (set-up) from free text and from `find`, with the --box way out', async () => {
+    const removal = await brushtalk('edit', 'photo.png', 'remove the bench', '--session', 'nodetector');
+    const find = await brushtalk('edit', 'find the dog', '--session', 'nodetector');
+    for (const r of [removal, find]) {
+      expect(r.code).toBe(3);
+      expect(r.stdout).toMatch(/detector model grounding-dino-tiny is not installed/);
+      expect(r.stdout).toMatch(/Meanwhile, mark the area yourself: add `--box x,y,w,h` \(pixels from the top-left corner\) or `--mask mask\.png`/);
+    }
+    // What works now: the same instruction with a box.
+    expect((await brushtalk('edit', 'remove the bench', '--box', '50,40,40,30', '--session', 'nodetector')).code).toBe(0);
+  }, 180_000);
+
+  it('help lists every command (eval, worker, discord deploy-commands too) and the exit codes, within 100 columns; so does weights list', async () => {
+    const help = await brushtalk('--help');
+    expect(help.code).toBe(0);
+    for (const command of ['edit', 'chat', 'history', 'detect', 'serve', 'worker', 'discord deploy-commands', 'weights list', 'eval instructions']) expect(help.stdout).toContain(`brushtalk ${command}`);
+    expect(help.stdout).toMatch(/Exit codes\n {2}0 {2}done\n {2}1 .*failed.*\n {2}2 .*usage.*\n {2}3 {2}set-up needed/);
+    const list = await brushtalk('weights', 'list');
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/brushnet-sd15 .*\n {4}sha256: .* · license: BrushNet code/);
+    for (const output of [help.stdout, list.stdout]) expect(Math.max(...output.split('\n').map((line) => line.length))).toBeLessThanOrEqual(100);
+  }, 60_000);
+
+  it('chat, piped: no prompt, markdown as written, a refused file is a worded error and quit exits 0', async () => {
+    const chat = await brushtalkWithInput('load notes.png\nload missing.png\nquit\n', 'chat', '--session', 'piped');
+    expect(chat.code).toBe(0);
+    expect(chat.stdout).toMatch(/^session "piped" — say what to change, `load <file>` for a picture/);
+    expect(chat.stdout).toMatch(/^error: That file is .*\(ref T-[0-9A-Z]{6}\)$/m);
+    expect(chat.stdout).toMatch(/^error: cannot read the picture "missing\.png": no such file$/m);
+    expect(chat.stdout).not.toMatch(/^> /m);
+  }, 60_000);
+});
+
+describe('npm start', () => {
+  /** `brushtalk serve` with stdout and stderr in one file, as a terminal shows them, until `until` matches it. */
+  async function serve(env: Record<string, string>, until: RegExp, stop = true): Promise<{ code: number | null; output: string; ms: number }> {
+    const file = path.join(temp.dir, `serve-${Date.now()}.log`);
+    const fd = fs.openSync(file, 'w');
+    const started = Date.now();
+    const child = spawn(process.execPath, [bin, 'serve'], { cwd: temp.dir, env: { ...process.env, DATA_DIR: path.join(temp.dir, 'data'), LOG_LEVEL: '', ...env }, stdio: ['ignore', fd, fd] });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 30_000;
+    while (!until.test(fs.readFileSync(file, 'utf8')) && child.exitCode === null && Date.now() < deadline) await delay(50);
+    if (stop) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await exited;
+    clearTimeout(timer);
+    fs.closeSync(fd);
+    return { code, output: fs.readFileSync(file, 'utf8'), ms: Date.now() - started };
+  }
+
+  it('prints the studio URL first; logs are JSON when piped, readable with LOG_FORMAT=pretty', async () => {
+    const json = await serve({ STUDIO_PORT: '0' }, /brushtalk running/);
+    expect(json.code).toBe(0);
+    const lines = json.output.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^brushtalk studio: http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(JSON.parse(lines[1])).toMatchObject({ msg: expect.stringMatching(/^engine: /) });
+    const pretty = await serve({ STUDIO_PORT: '0', LOG_FORMAT: 'pretty' }, /brushtalk running/);
+    const readable = pretty.output.trimEnd().split('\n');
+    expect(readable[0]).toMatch(/^brushtalk studio: http:/);
+    expect(readable).toContainEqual(expect.stringMatching(/^\d\d:\d\d:\d\d info {2}brushtalk running \(embedded\) {2}dataDir=.* {2}engine=classical {2}worker="in process"$/));
+    expect(pretty.output).not.toContain('{"level"');
+  }, 90_000);
+
+  it('a second start on a taken port names the port and STUDIO_PORT, stops what it started and exits 3 at once', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const second = await serve({ STUDIO_PORT: String(port) }, /$^/, false);
+      expect(second.code).toBe(3);
+      expect(second.output).toContain(`brushtalk: The studio cannot listen: 127.0.0.1:${port} is already in use`);
+      expect(second.output).toContain(`Choose another port with STUDIO_PORT (for example STUDIO_PORT=${port + 1}).`);
+      expect(second.output).not.toMatch(/EADDRINUSE|\n\s+at /);
+      expect(second.ms).toBeLessThan(20_000); // it exits by itself: no worker left running
+    } finally {
+      taken.close();
+    }
+  }, 60_000);
 });

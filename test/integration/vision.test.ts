@@ -132,7 +132,7 @@ describe('brushtalk detect (command line)', () => {
     expect((await run(temp.dir, data, 'history', ...session)).stdout).toContain('prompt (none) · negative "car, ugly, low quality"');
 
     const missing = await run(temp.dir, { DATA_DIR: path.join(temp.dir, 'data'), WEIGHTS_DIR: path.join(temp.dir, 'empty') }, 'detect', 'photo.png', 'the square');
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(3); // set-up needed
     expect(missing.stderr).toMatch(/not installed\. Run: npx brushtalk weights pull grounding-dino-tiny/);
     expect(missing.stderr).not.toMatch(/\n\s+at /);
   }, 240_000);
