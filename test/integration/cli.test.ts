@@ -93,6 +93,12 @@ describe('the command line, end to end', () => {
     const undo = await brushtalk('undo', '--session', 'kitchen');
     expect(undo.stdout).toMatch(/Undone\. Now at v2 result/);
     expect((await brushtalk('history', '--session', 'kitchen')).stdout).toMatch(/→ v2 result[\s\S]*\n {2}v3 result: remove the square · 160×120 · mask 10\.4% .* \(from v1\)\n/);
+    // A command and its plain words answer the same: on the classical engine a seed changes nothing, said in words.
+    const command = await brushtalk('edit', 'seed 42', '--session', 'kitchen');
+    const words = await brushtalk('edit', 'use seed 42', '--session', 'kitchen');
+    expect(command.stdout).toMatch(/^The classical engine gives the same picture for every seed, so the seed stays as it is\./);
+    expect(words.stdout.replace(/\(ref T-\w+\)/, '')).toBe(command.stdout.replace(/\(ref T-\w+\)/, ''));
+    expect(words.code).toBe(command.code);
     const other = await brushtalk('history', '--session', 'garden');
     expect(other.stdout).toMatch(/No versions yet/);
   }, 180_000);
