@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq } from 'drizzle-orm';
 import type { ConversationRef } from '../src/contracts.ts';
 import { BrushtalkError } from '../src/errors.ts';
 import type { EditParams } from '../src/session/params.ts';
@@ -67,6 +67,18 @@ function toSession(db: Db, row: typeof conversations.$inferSelect): EditSession 
 export function loadSessionByRef(db: Db, ref: ConversationRef): EditSession | null {
   const row = db.select().from(conversations).where(refWhere(ref)).get();
   return row ? toSession(db, row) : null;
+}
+
+/** The channel ids of one platform's conversations in a scope (the command line's session names), newest first. */
+export function listChannels(db: Db, platform: string, scope: string, limit: number): string[] {
+  return db
+    .select({ channelId: conversations.channelId })
+    .from(conversations)
+    .where(and(eq(conversations.platform, platform), eq(conversations.scope, scope)))
+    .orderBy(desc(conversations.updatedAt))
+    .limit(limit)
+    .all()
+    .map((row) => row.channelId);
 }
 
 export function loadSessionById(db: Db, id: string): EditSession | null {

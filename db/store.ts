@@ -2,7 +2,7 @@ import type { JobSpec } from '../src/jobs/queue.ts';
 import type { SessionStore } from '../src/store.ts';
 import type { Db } from './open.ts';
 import { markSeen } from './seen.ts';
-import { loadSessionById, loadSessionByRef, saveSession } from './sessions.ts';
+import { listChannels, loadSessionById, loadSessionByRef, saveSession } from './sessions.ts';
 
 /** The SessionStore the core uses, over the SQLite file. */
 export function createSessionStore(db: Db, maxAttempts: number): SessionStore {
@@ -11,5 +11,6 @@ export function createSessionStore(db: Db, maxAttempts: number): SessionStore {
     loadById: (id) => loadSessionById(db, id),
     save: (session, jobs: JobSpec[] = []) => saveSession(db, session, jobs.map((job) => ({ ...job, maxAttempts }))),
     markSeen: (platform, eventId) => markSeen(db, platform, eventId),
+    listChannels: (platform, scope, limit) => listChannels(db, platform, scope, limit),
   };
 }

@@ -142,6 +142,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         return views.view(ref, await views.activeJobs(ref));
       },
       picture: (ref, blobId) => views.picture(ref, blobId),
+      cliSessions: () => sessions.listChannels('cli', 'local', 50),
       status: () => serviceStatus(config, engine, checkVisionModel),
       async findInPicture(image, phrase) {
         const found = await findInPicture(vision, config.limits, image, phrase);

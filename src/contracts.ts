@@ -105,6 +105,8 @@ export interface Core {
   settled(ref: ConversationRef): Promise<void>;
   /** The conversation's versions and state, for surfaces that show them (the studio); null when there is none. */
   view(ref: ConversationRef): Promise<SessionView | null>;
+  /** The command line's session names on this machine, most recent first (the studio offers them to the local user). */
+  cliSessions(): string[];
   /** A stored picture of this conversation (result, mask, preview); null when it does not belong to it. */
   picture(ref: ConversationRef, blobId: string): Promise<Uint8Array | null>;
   /** What is installed and what to run to add more (engine, models, LLM). */

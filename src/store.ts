@@ -31,6 +31,8 @@ export interface SessionStore {
   save(session: EditSession, jobs?: JobSpec[]): number;
   /** False when this (platform, event id) was handled before. */
   markSeen(platform: string, eventId: string): boolean;
+  /** The channel ids of a platform's conversations in one scope, most recently changed first. */
+  listChannels(platform: string, scope: string, limit: number): string[];
 }
 
 /** Choices that outlive a conversation: a person's defaults, a server's rules. */

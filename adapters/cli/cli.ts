@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import type { ChatAdapter, ConversationRef, Core, IncomingTurn, MaskInput, ReplyChannel, TurnOutcome } from '../../src/contracts.ts';
 import { BrushtalkError, exitCodeFor, isBrushtalkError } from '../../src/errors.ts';
+import { cliSessionRef, localUserId } from '../../src/local-user.ts';
 import { createCliReply, writePicture, type CliOutput, type SaveAs, type SavedFormat } from './reply.ts';
 import { forTerminal, type TextStream } from './terminal.ts';
 import { usage } from './usage.ts';
@@ -75,7 +75,7 @@ export function createCliAdapter(env: CliEnvironment) {
     onError: () => void errorsShown++,
     onEnded: (outcome) => void (lastOutcome = outcome),
   });
-  const refFor = (session: string): ConversationRef => ({ platform: 'cli', scope: 'local', channelId: session });
+  const refFor = (session: string): ConversationRef => cliSessionRef(session);
   const replies = new Map<string, ReplyChannel>();
   const replyFor = (session: string, saveAs?: SaveAs) => {
     if (saveAs || !replies.has(session)) replies.set(session, createCliReply(outputFor(session, saveAs)));
@@ -92,7 +92,7 @@ export function createCliAdapter(env: CliEnvironment) {
 
   /** One turn and the edits it queued; a job that failed after the turn counts as the turn failing. */
   async function say(core: Core, session: string, text: string, extra: Partial<IncomingTurn> = {}, saveAs?: SaveAs): Promise<TurnOutcome> {
-    const turn: IncomingTurn = { ref: refFor(session), messageId: randomUUID(), userId: os.userInfo().username, text, images: [], ...extra };
+    const turn: IncomingTurn = { ref: refFor(session), messageId: randomUUID(), userId: localUserId(), text, images: [], ...extra };
     lastOutcome = { failed: null };
     await core.handleTurn(turn, replyFor(session, saveAs));
     const outcome = lastOutcome;

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buttonActions, type ButtonAction, type ChatAdapter, type ConversationRef, type Core, type IncomingTurn, type SessionView } from '../../src/contracts.ts';
+import { cliSessionRef, localUserId } from '../../src/local-user.ts';
 import type { Logger } from '../../src/log.ts';
 import { buildStudioAssets, type StudioAssets } from './assets.ts';
 import { createEventHub, type StreamLimits } from './events.ts';
@@ -32,6 +33,8 @@ export interface StudioAdapter extends ChatAdapter {
 }
 
 const sessionNamePattern = /^[\w.-]{1,40}$/;
+/** A command-line session opened in the studio: "cli:kitchen" is `--session kitchen`. */
+const cliPrefix = 'cli:';
 
 interface Caller {
   ref: ConversationRef;
@@ -77,7 +80,14 @@ export function createStudioAdapter(options: StudioOptions): StudioAdapter {
     const id = readCookieId(req);
     if (!id) throw new StudioHttpError(401, 'This page has no studio cookie yet: reload it.');
     const session = url.searchParams.get('session') ?? 'main';
-    if (!sessionNamePattern.test(session)) throw new StudioHttpError(400, 'A session name is 1–40 letters, digits, dots, dashes or underscores.');
+    const cli = session.startsWith(cliPrefix);
+    const name = cli ? session.slice(cliPrefix.length) : session;
+    if (!sessionNamePattern.test(name)) throw new StudioHttpError(400, 'A session name is 1–40 letters, digits, dots, dashes or underscores.');
+    if (cli) {
+      // The command line's sessions belong to the person at this machine: only a studio bound to loopback is theirs.
+      if (!isLoopback(options.host)) throw new StudioHttpError(403, 'Command-line sessions open only in a studio bound to localhost (STUDIO_HOST=127.0.0.1).');
+      return { ref: cliSessionRef(name), userId: localUserId() };
+    }
     // The owner id is a hash of the cookie, so nothing stored or shown can be replayed as the cookie itself.
     const userId = `studio-${createHash('sha256').update(id).digest('hex').slice(0, 16)}`;
     return { ref: { platform: 'studio', scope: 'local', channelId: id, threadId: session }, userId };
@@ -128,6 +138,10 @@ export function createStudioAdapter(options: StudioOptions): StudioAdapter {
     if (method === 'GET' && url.pathname === '/api/state') {
       const who = caller(req, url);
       return sendJson(res, 200, { session: who.ref.threadId, view: publicView(await core.view(who.ref)), status: core.status() });
+    }
+    if (method === 'GET' && url.pathname === '/api/sessions') {
+      caller(req, url);
+      return sendJson(res, 200, { cli: isLoopback(options.host) ? core.cliSessions().map((name) => `${cliPrefix}${name}`) : [] });
     }
     if (method === 'GET' && url.pathname === '/api/events') return hub.subscribe(caller(req, url).ref, res);
     const picture = /^\/api\/picture\/([\w.-]{1,128})$/.exec(url.pathname);

@@ -1,11 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStudioAdapter, type StudioAdapter } from '../../adapters/studio/studio.ts';
 import { createApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
+import { cliSessionRef, localUserId } from '../../src/local-user.ts';
 import { fakeEngine } from '../helpers/fake-engine.ts';
 import { silentLog, tempDataDir, testConfig } from '../helpers/env.ts';
 import { pictureFile } from '../helpers/images.ts';
+import { recordingReply } from '../helpers/reply.ts';
 
 /** The studio's HTTP surface without a browser: cookies, CSRF, limits, scoping and what the page may see. */
 
@@ -158,6 +161,37 @@ describe('the studio over HTTP', () => {
       expect(again.status).toBe(200);
     } finally {
       for (const abort of opened) abort.abort();
+    }
+  });
+  it("opens the command line's sessions for the local user, on a loopback studio only", async () => {
+    // A session made by `brushtalk edit photo.png … --session kitchen`: the CLI's ref and the local user.
+    const kitchen = cliSessionRef('kitchen');
+    await app.core.handleTurn({ ref: kitchen, messageId: randomUUID(), userId: localUserId(), text: '', images: [{ bytes: await pictureFile(64, 48) }] }, recordingReply());
+    const jar = await cookie();
+    const get = async (path: string) => fetch(`${origin}${path}`, { headers: { cookie: jar } });
+    expect(await (await get('/api/sessions')).json()).toEqual({ cli: ['cli:kitchen'] });
+    const state = (await (await get('/api/state?session=cli%3Akitchen')).json()) as { view: { versions: { number: number; kind: string }[] } };
+    expect(state.view.versions.map((v) => [v.number, v.kind])).toEqual([[1, 'source']]);
+    const turn = await post('/api/turn?session=cli%3Akitchen', { cookie: jar, 'content-type': 'application/json' }, JSON.stringify({ text: 'mask box 8,8,16,16' }));
+    expect(((await turn.json()) as { messages: string[] }).messages[0]).toMatch(/^Mask updated: v1 with mask box 8,8,16,16/);
+    // The same conversation the CLI continues, with the same owner: the local user's turns act on it.
+    const session = app.sessions.loadByRef(kitchen)!;
+    expect(session.ownerId).toBe(localUserId());
+    expect(session.versions.map((v) => v.kind)).toEqual(['source', 'mask']);
+    expect((await get('/api/state?session=cli%3A..%2Fx')).status).toBe(400);
+
+    // A studio bound beyond localhost serves other people: it neither lists nor opens the local user's sessions.
+    const lan = createStudioAdapter({ core: app.core, log: silentLog, host: '0.0.0.0', port: 0, maxUploadBytes: 64 * 1024 });
+    await lan.start(app.core.handleTurn);
+    try {
+      const base = `http://127.0.0.1:${new URL(lan.url()).port}`;
+      const lanJar = ((await fetch(`${base}/`)).headers.get('set-cookie') ?? '').split(';')[0];
+      expect(await (await fetch(`${base}/api/sessions`, { headers: { cookie: lanJar } })).json()).toEqual({ cli: [] });
+      const refused = await fetch(`${base}/api/state?session=cli%3Akitchen`, { headers: { cookie: lanJar } });
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { errors: string[] }).errors[0]).toMatch(/Command-line sessions open only in a studio bound to localhost/);
+    } finally {
+      await lan.stop();
     }
   });
 });

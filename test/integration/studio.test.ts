@@ -1,15 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStudioAdapter, type StudioAdapter } from '../../adapters/studio/studio.ts';
 import { createApp, type App } from '../../src/app.ts';
+import { cliSessionRef, localUserId } from '../../src/local-user.ts';
 import { launchChromium, requireChromium, type RunningBrowser } from '../helpers/browser.ts';
 import { fakeEngine } from '../helpers/fake-engine.ts';
 import { silentLog, tempDataDir, testConfig } from '../helpers/env.ts';
 import { pictureFile } from '../helpers/images.ts';
+import { recordingReply } from '../helpers/reply.ts';
 
 // Throws in CI when Chromium is missing (the suite then fails loudly); skips with a warning elsewhere.
 const haveChromium = requireChromium('the studio browser tests');
@@ -98,17 +99,34 @@ describe.skipIf(!haveChromium)('the studio in headless Chromium', () => {
     expect(await page.locator('.thumb').allTextContents()).toEqual(['v1 source', 'v2 result']);
     expect(await page.textContent('#prompts')).toBe('Prompt: (none) · negative: “square, ugly, low quality”');
 
+    // The overlay tints the result's own mask over the result itself (not the picture before the edit).
     await page.check('#overlay');
-    await eventually(() => shown(page)).toMatchObject({ loaded: true, overlay: 'true', kind: 'result' });
-    const screenshot = path.join(os.tmpdir(), `brushtalk-studio-${Date.now()}.png`);
-    await page.screenshot({ path: screenshot, fullPage: true });
-    console.log(`studio screenshot: ${screenshot}`);
+    await eventually(() => shown(page)).toMatchObject({ loaded: true, overlay: 'true', kind: 'result', src: result.src });
+    const tint = () =>
+      page.evaluate(([x, y]) => {
+        const canvas = document.querySelector<HTMLCanvasElement>('#mask-view')!;
+        if (canvas.hidden || canvas.width === 0) return null;
+        return [...canvas.getContext('2d')!.getImageData(x, y, 1, 1).data];
+      }, [Math.round(width * 0.45), Math.round(height * 0.1)]);
+    await eventually(() => page.evaluate(() => document.querySelector<HTMLCanvasElement>('#mask-view')!.dataset.mask ?? null)).not.toBeNull();
+    const inside = await page.evaluate(([x, y]) => [...document.querySelector<HTMLCanvasElement>('#mask-view')!.getContext('2d')!.getImageData(x, y, 1, 1).data], [Math.round(width * 0.45), Math.round(height * 0.45)]);
+    expect([inside[0], inside[1], inside[3]]).toEqual([255, 0, 115]); // the tint (blue rounds through premultiplied alpha)
+    expect(Math.abs(inside[2] - 90)).toBeLessThanOrEqual(2);
+    expect(await tint()).toEqual([0, 0, 0, 0]); // outside the mask: untinted
+    if (process.env.STUDIO_SCREENSHOT) await page.screenshot({ path: process.env.STUDIO_SCREENSHOT, fullPage: true });
     await page.uncheck('#overlay');
     await eventually(() => shown(page)).toMatchObject({ loaded: true, overlay: 'false' });
+    expect(await page.isHidden('#mask-view')).toBe(true);
 
+    // Before and after side by side, both on screen (1280×860): never stacked below the fold.
     await page.check('#before-after');
     await page.locator('#compare').waitFor({ state: 'visible' });
     await eventually(() => page.evaluate(() => document.querySelector<HTMLImageElement>('#before')!.naturalWidth)).toBe(width);
+    await eventually(() => page.evaluate(() => document.querySelector<HTMLImageElement>('#after')!.naturalWidth)).toBe(width);
+    const [before, after] = [(await page.locator('#before').boundingBox())!, (await page.locator('#after').boundingBox())!];
+    expect(Math.abs(before.y - after.y)).toBeLessThan(2);
+    expect(after.x).toBeGreaterThan(before.x + before.width);
+    expect(after.y + after.height).toBeLessThanOrEqual(page.viewportSize()!.height);
     await page.uncheck('#before-after');
 
     // Undo takes the whole turn back (mask and edit) to the upload; the later versions stay in the strip.
@@ -174,5 +192,16 @@ describe.skipIf(!haveChromium)('the studio in headless Chromium', () => {
       http.get(`${origin}/`, { headers: { host: 'evil.example' } }, (res) => resolve(res.resume().statusCode ?? 0)).on('error', reject);
     });
     expect(rebound).toBe(421);
+  }, 60_000);
+  it("offers the command line's sessions in the picker and opens them", async () => {
+    await app.core.handleTurn({ ref: cliSessionRef('garden'), messageId: randomUUID(), userId: localUserId(), text: '', images: [{ bytes: await pictureFile(64, 48) }] }, recordingReply());
+    const { page, problems } = await openPage();
+    await eventually(() => page.locator('#session optgroup[label="From the command line"] option').allTextContents()).toEqual(['garden']);
+    await page.selectOption('#session', 'cli:garden');
+    await eventually(() => shown(page)).toMatchObject({ loaded: true, version: '1', kind: 'source', w: 64, h: 48 });
+    await page.fill('#text', 'history');
+    await page.press('#text', 'Enter');
+    await eventually(() => page.textContent('#log')).toContain('v1 source: new picture · 64×48');
+    expect(problems).toEqual([]);
   }, 60_000);
 });

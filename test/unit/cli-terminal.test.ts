@@ -113,6 +113,7 @@ function fakeCore(said: string[]): Core {
     async view() {
       return null;
     },
+    cliSessions: () => [],
     async picture() {
       return null;
     },

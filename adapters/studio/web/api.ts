@@ -36,6 +36,13 @@ export async function getState(session: string): Promise<State> {
   return (await res.json()) as State;
 }
 
+/** The command line's sessions on this machine ("cli:kitchen"), for the session picker. */
+export async function getCliSessions(session: string): Promise<string[]> {
+  const res = await fetch(`/api/sessions?${q(session)}`);
+  if (!res.ok) return [];
+  return ((await res.json()) as { cli?: string[] }).cli ?? [];
+}
+
 export async function upload(session: string, file: File): Promise<TurnAnswer> {
   return answerOf(
     await fetch(`/api/upload?${q(session)}`, {

@@ -1,8 +1,9 @@
 /// <reference lib="dom" />
 import type { ButtonAction } from '../../../src/contracts.ts';
-import { eventsUrl, getState, pictureUrl, sendTurn, upload, type State, type TurnAnswer, type TurnBody } from './api.ts';
+import { eventsUrl, getCliSessions, getState, pictureUrl, sendTurn, upload, type State, type TurnAnswer, type TurnBody } from './api.ts';
 import { createMaskPainter, type MaskTool } from './mask.ts';
 import { appendMessage, byId, renderStatus, renderStrip } from './render.ts';
+import { rememberSession, renderSessionPicker, savedSession } from './sessions.ts';
 
 /**
  * The studio page: one conversation at a time (a named session of this browser). The server is the only
@@ -18,6 +19,7 @@ const el = {
   frame: byId('frame'),
   result: byId<HTMLImageElement>('result'),
   mask: byId<HTMLCanvasElement>('mask'),
+  maskView: byId<HTMLCanvasElement>('mask-view'),
   compare: byId('compare'),
   before: byId<HTMLImageElement>('before'),
   after: byId<HTMLImageElement>('after'),
@@ -46,29 +48,23 @@ const el = {
 };
 
 const painter = createMaskPainter(el.mask);
-const sessionsKey = 'brushtalk.sessions';
-let session = localStorage.getItem('brushtalk.session') ?? 'main';
+let session = savedSession();
 let state: State | null = null;
 let busy = false;
 let shownImageId: string | null = null;
 let events: EventSource | null = null;
 let pollTimer = 0;
 
-function knownSessions(): string[] {
-  const stored = JSON.parse(localStorage.getItem(sessionsKey) ?? '[]') as unknown;
-  const names = Array.isArray(stored) ? stored.filter((s): s is string => typeof s === 'string') : [];
-  return [...new Set(['main', ...names, session])];
-}
+let cliSessions: string[] = [];
 
 function renderSessions(): void {
-  el.session.replaceChildren(
-    ...knownSessions().map((name) => {
-      const option = document.createElement('option');
-      option.value = option.textContent = name;
-      option.selected = name === session;
-      return option;
-    }),
-  );
+  renderSessionPicker(el.session, session, cliSessions);
+}
+
+/** The command line's sessions can appear while the page is open: asked for again whenever the picker is opened. */
+async function refreshSessions(): Promise<void> {
+  cliSessions = await getCliSessions(session).catch(() => cliSessions);
+  renderSessions();
 }
 
 /** The picture the conversation stands on (the head, or the picture a pending mask or caption step belongs to). */
@@ -83,11 +79,13 @@ function render(): void {
   el.frame.hidden = current === null || el.beforeAfter.checked;
   el.compare.hidden = current === null || !el.beforeAfter.checked;
   if (current) {
-    const imageId = el.overlay.checked && current.previewId ? current.previewId : current.imageId;
+    // The overlay shows this picture's mask over this picture (a result: where the edit painted).
+    const overlayMask = el.overlay.checked ? current.maskId : null;
     el.result.dataset.version = String(current.number);
     el.result.dataset.kind = current.kind;
-    el.result.dataset.overlay = String(imageId !== current.imageId);
-    el.result.src = pictureUrl(session, imageId);
+    el.result.dataset.overlay = String(overlayMask !== null);
+    el.result.src = pictureUrl(session, current.imageId);
+    void drawMaskView(overlayMask);
     // A different picture (not just a new mask or overlay) needs a fresh canvas of its size.
     if (current.imageId !== shownImageId) {
       shownImageId = current.imageId;
@@ -103,7 +101,7 @@ function render(): void {
     el.versionLabel.textContent = '';
     el.prompts.textContent = '';
   }
-  el.overlay.disabled = !current?.previewId;
+  el.overlay.disabled = !current?.maskId;
   renderStrip(el.strip, view?.versions ?? [], view?.pictureId ?? null, (id) => pictureUrl(session, id), (n) => void turn({ text: `version ${n}` }, `version ${n}`));
   // An engine that gives the same picture for every seed has nothing to re-roll.
   const sameEverySeed = state.status.engine.deterministic;
@@ -119,6 +117,31 @@ function render(): void {
 }
 
 type View = NonNullable<State['view']>;
+
+let maskViewId: string | null = null;
+
+/** The mask as a translucent tint over the shown picture: white in the mask PNG is where the edit applies. */
+async function drawMaskView(maskId: string | null): Promise<void> {
+  el.maskView.hidden = maskId === null;
+  if (maskId === null || maskId === maskViewId) return;
+  maskViewId = maskId;
+  const image = new Image();
+  image.src = pictureUrl(session, maskId);
+  await image.decode().catch(() => undefined);
+  if (maskViewId !== maskId || !image.naturalWidth) return;
+  const canvas = el.maskView;
+  canvas.width = image.naturalWidth;
+  canvas.height = image.naturalHeight;
+  const context = canvas.getContext('2d')!;
+  context.drawImage(image, 0, 0);
+  const pixels = context.getImageData(0, 0, canvas.width, canvas.height);
+  for (let i = 0; i < pixels.data.length; i += 4) {
+    const inside = pixels.data[i] + pixels.data[i + 1] + pixels.data[i + 2] >= 3 * 127.5;
+    pixels.data.set(inside ? [255, 0, 90, 115] : [0, 0, 0, 0], i);
+  }
+  context.putImageData(pixels, 0, 0);
+  canvas.dataset.mask = maskId;
+}
 
 /** What the engine was told for this picture, and what the steps made on it since prepare for the next edit. */
 function promptsText(current: View['versions'][number], pending: View['pending']): string {
@@ -217,11 +240,11 @@ function connect(): void {
 
 function switchSession(name: string): void {
   session = name;
-  localStorage.setItem('brushtalk.session', name);
-  localStorage.setItem(sessionsKey, JSON.stringify(knownSessions()));
+  rememberSession(name);
   el.log.replaceChildren();
   shownImageId = null;
   renderSessions();
+  void refreshSessions();
   connect();
   void refresh();
 }
@@ -279,6 +302,7 @@ el.captionForm.addEventListener('submit', (e) => {
   void turn({ action: 'caption', value }, `caption: ${value}`);
 });
 el.session.addEventListener('change', () => switchSession(el.session.value));
+el.session.addEventListener('focus', () => void refreshSessions());
 el.newSession.addEventListener('click', () => {
   const name = prompt('Name the new session (letters, digits, . _ -)')?.trim();
   if (name && /^[\w.-]{1,40}$/.test(name)) switchSession(name);
