@@ -14,6 +14,8 @@ import { createJobMetrics } from './health/metrics.ts';
 import type { BullmqJobQueue } from './jobs/bullmq-queue.ts';
 import type { RedisClients } from './jobs/redis.ts';
 import type { InpaintEngine } from './engines/engine.ts';
+import { createPixelBudget } from './images/budget.ts';
+import type { DecodeLimits } from './images/codec.ts';
 import type { JobQueue, WorkerHandle } from './jobs/queue.ts';
 import type { Logger } from './log.ts';
 import type { BlobStore, SessionStore } from './store.ts';
@@ -79,6 +81,8 @@ async function loadBullmq() {
 
 export async function createApp(options: AppOptions): Promise<App> {
   const { config, log } = options;
+  // One pixel budget for the process: turns decoding uploads and the in-process worker's edits share it.
+  const limits: DecodeLimits = { ...config.limits, budget: createPixelBudget(config.limits.budgetPixels) };
   const engine = options.engine ?? (await createDefaultEngine(config, log));
   const vision = options.vision ?? createDefaultVision(config, log);
   const interpret = options.interpret ?? defaultInterpreter(config, log);
@@ -116,7 +120,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const adapters = new Map<string, ChatAdapter>();
   const delivery = startResultDelivery({ queue, sessions, blobs, log, replyTo: (ref) => adapters.get(ref.platform)?.replyTo(ref) ?? null });
   const views = createSessionViews({ sessions, blobs, queue });
-  const handleTurn = createTurnHandler({ sessions, settings: createSettingsStore(database.db), blobs, queue, log, limits: config.limits, engine, vision, interpret, caps: config.caps });
+  const handleTurn = createTurnHandler({ sessions, settings: createSettingsStore(database.db), blobs, queue, log, limits, engine, vision, interpret, caps: config.caps });
   let worker: WorkerHandle | null = null;
 
   async function settled(ref: ConversationRef): Promise<void> {
@@ -144,7 +148,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       picture: (ref, blobId) => views.picture(ref, blobId),
       status: () => serviceStatus(config, engine, checkVisionModel),
       async findInPicture(image, phrase) {
-        const found = await findInPicture(vision, config.limits, image, phrase);
+        const found = await findInPicture(vision, limits, image, phrase);
         const { boxes, selected, threshold } = found.detections;
         const lines = boxes.map(
           (b, i) => `${selected.includes(i) ? '*' : ' '} ${i + 1}. ${b.label} ${(b.score * 100).toFixed(0)}% at ${b.x},${b.y},${b.w},${b.h}`,
@@ -164,7 +168,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
     startWorker() {
       // Through Redis the worker renders from the job alone, as a remote one would; the bot applies the result.
-      const processor = bull ? createRenderProcessor({ engine, limits: config.limits }) : createEditProcessor({ sessions, blobs, engine, limits: config.limits, log });
+      const processor = bull ? createRenderProcessor({ engine, limits }) : createEditProcessor({ sessions, blobs, engine, limits, log });
       worker ??= queue.run(processor, { concurrency: config.jobs.concurrency });
     },
     async ready() {

@@ -17,6 +17,7 @@ const schema = z.object({
   NODE_ENV: z.string().optional(),
   MAX_INPUT_BYTES: integer(1024, 1024 ** 3).default(25 * 1024 * 1024),
   MAX_INPUT_MEGAPIXELS: z.coerce.number().positive().max(268).default(40),
+  DECODE_BUDGET_MEGAPIXELS: z.coerce.number().positive().max(1000).default(48),
   JOB_LEASE_MS: integer(200, 3_600_000).default(30_000),
   JOB_MAX_ATTEMPTS: integer(1, 20).default(3),
   JOB_RETRY_BASE_MS: integer(0, 600_000).default(2_000),
@@ -74,7 +75,8 @@ export interface Config {
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   /** LOG_FORMAT; unset: JSON in production (NODE_ENV=production), otherwise readable on a terminal and JSON when piped. */
   logFormat: 'json' | 'pretty' | 'auto';
-  limits: { maxBytes: number; maxPixels: number };
+  /** budgetPixels: pictures decoded, edited and encoded at once in one process, in pixels (images/budget.ts). */
+  limits: { maxBytes: number; maxPixels: number; budgetPixels: number };
   jobs: { leaseMs: number; maxAttempts: number; retryBaseMs: number; concurrency: number; pollMs: number };
   /** Set: jobs go through BullMQ on this Redis and workers may run anywhere (`brushtalk worker`). */
   redis: { url: string; queueName: string } | null;
@@ -148,7 +150,7 @@ export function loadConfig(env: Environment = process.env, defaults: Environment
         : null,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT ?? (e.NODE_ENV === 'production' ? 'json' : 'auto'),
-    limits: { maxBytes: e.MAX_INPUT_BYTES, maxPixels: Math.round(e.MAX_INPUT_MEGAPIXELS * 1_000_000) },
+    limits: { maxBytes: e.MAX_INPUT_BYTES, maxPixels: Math.round(e.MAX_INPUT_MEGAPIXELS * 1_000_000), budgetPixels: Math.round(e.DECODE_BUDGET_MEGAPIXELS * 1_000_000) },
     jobs: {
       leaseMs: e.JOB_LEASE_MS,
       maxAttempts: e.JOB_MAX_ATTEMPTS,

@@ -2,6 +2,7 @@ import type { Config } from './config.ts';
 import { createRenderProcessor } from './edit/remote.ts';
 import type { InpaintEngine } from './engines/engine.ts';
 import { BrushtalkError } from './errors.ts';
+import { createPixelBudget } from './images/budget.ts';
 import { createJobMetrics } from './health/metrics.ts';
 import type { HealthChecks } from './health/server.ts';
 import type { Logger } from './log.ts';
@@ -24,7 +25,7 @@ export function startStandaloneWorker(options: { config: Config; log: Logger; en
   if (!config.redis) throw new BrushtalkError('config.invalid', 'Configuration error: `brushtalk worker` needs REDIS_URL (the Redis the bots queue edits on).');
   const redis = createRedisClients(config.redis.url, log);
   const metrics = createJobMetrics('worker');
-  const worker = startBullmqWorker(createRenderProcessor({ engine, limits: config.limits }), {
+  const worker = startBullmqWorker(createRenderProcessor({ engine, limits: { ...config.limits, budget: createPixelBudget(config.limits.budgetPixels) } }), {
     redis,
     queueName: config.redis.queueName,
     concurrency: config.jobs.concurrency,

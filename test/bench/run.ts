@@ -1,5 +1,5 @@
 /**
- * `npm run bench [turn|masks|engine|queue|detect|brushnet|brushnet-split|startup|fill] [--real] [--quick]`: speed tables for
+ * `npm run bench [turn|masks|engine|queue|detect|brushnet|brushnet-split|startup|fill|memory] [--real] [--quick]`: speed tables for
  * the skeleton's hot paths, and (fill) hole-fill quality on real photos next to OpenCV. Timings are
  * wall-clock on this machine; compare runs on the same machine only.
  */
@@ -37,6 +37,7 @@ import { ms, percentile, printTable, sample, time } from './stats.ts';
 import { benchBrushnetSplit } from './brushnet-split.ts';
 import { benchStartup } from './startup.ts';
 import { benchFill } from './fill.ts';
+import { benchMemory } from './memory.ts';
 
 const noopEngine: InpaintEngine = {
   name: 'no-op',
@@ -295,7 +296,7 @@ async function benchBrushnet(): Promise<void> {
   );
 }
 
-const suites: Record<string, () => Promise<void>> = { turn: benchTurns, masks: benchMasks, engine: benchEngine, queue: benchQueue, detect: benchDetect, brushnet: benchBrushnet, 'brushnet-split': benchBrushnetSplit, startup: benchStartup, fill: benchFill };
+const suites: Record<string, () => Promise<void>> = { turn: benchTurns, masks: benchMasks, engine: benchEngine, queue: benchQueue, detect: benchDetect, brushnet: benchBrushnet, 'brushnet-split': benchBrushnetSplit, startup: benchStartup, fill: benchFill, memory: benchMemory };
 const chosen = process.argv.slice(2).filter((name) => name in suites);
 console.log(`brushtalk benchmarks · node ${process.version} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`);
 for (const name of chosen.length ? chosen : Object.keys(suites)) await suites[name]();
