@@ -20,6 +20,7 @@ const schema = z.object({
   DECODE_BUDGET_MEGAPIXELS: z.coerce.number().positive().max(1000).default(48),
   JOB_LEASE_MS: integer(200, 3_600_000).default(30_000),
   JOB_MAX_ATTEMPTS: integer(1, 20).default(3),
+  JOB_MAX_CRASHES: integer(1, 50).default(5),
   JOB_RETRY_BASE_MS: integer(0, 600_000).default(2_000),
   WORKER_CONCURRENCY: integer(1, 16).default(1),
   WORKER_POLL_MS: integer(10, 60_000).default(250),
@@ -77,7 +78,8 @@ export interface Config {
   logFormat: 'json' | 'pretty' | 'auto';
   /** budgetPixels: pictures decoded, edited and encoded at once in one process, in pixels (images/budget.ts). */
   limits: { maxBytes: number; maxPixels: number; budgetPixels: number };
-  jobs: { leaseMs: number; maxAttempts: number; retryBaseMs: number; concurrency: number; pollMs: number };
+  /** maxAttempts counts failures of a job; maxCrashes deaths of its worker under it (then it is poison). */
+  jobs: { leaseMs: number; maxAttempts: number; maxCrashes: number; retryBaseMs: number; concurrency: number; pollMs: number };
   /** Set: jobs go through BullMQ on this Redis and workers may run anywhere (`brushtalk worker`). */
   redis: { url: string; queueName: string } | null;
   /** Edits one user / one conversation may have waiting or running at once. */
@@ -154,6 +156,7 @@ export function loadConfig(env: Environment = process.env, defaults: Environment
     jobs: {
       leaseMs: e.JOB_LEASE_MS,
       maxAttempts: e.JOB_MAX_ATTEMPTS,
+      maxCrashes: e.JOB_MAX_CRASHES,
       retryBaseMs: e.JOB_RETRY_BASE_MS,
       concurrency: e.WORKER_CONCURRENCY,
       pollMs: e.WORKER_POLL_MS,

@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'params.invalid'
   | 'engine.failed'
   | 'engine.cancelled'
+  | 'engine.crashed'
   | 'engine.unavailable'
   | 'engine.not_generative'
   | 'engine.deterministic'

@@ -133,7 +133,7 @@ async function benchEngine(): Promise<void> {
 async function benchQueue(): Promise<void> {
   const temp = tempDataDir();
   const database = openDatabase(`${temp.dir}/bench.db`);
-  const queue = createSqliteJobQueue(database.db, { leaseMs: 30_000, maxAttempts: 3, retryBaseMs: 1000, pollMs: 250, log: silentLog });
+  const queue = createSqliteJobQueue(database.db, { leaseMs: 30_000, maxAttempts: 3, maxCrashes: 5, retryBaseMs: 1000, pollMs: 250, log: silentLog });
   const n = 2000;
   const enqueueMs = await time(async () => {
     for (let i = 0; i < n; i++) await queue.enqueue({ id: `j${i}`, kind: 'bench', conversationId: null, payload: { i }, ref: 'J-BENCH' });
@@ -192,7 +192,7 @@ async function benchBackends(): Promise<void> {
   for (const concurrency of [1, 8]) {
     const temp = tempDataDir();
     const database = openDatabase(`${temp.dir}/bench.db`);
-    const queue = createSqliteJobQueue(database.db, { leaseMs: 30_000, maxAttempts: 3, retryBaseMs: 1000, pollMs: 250, log: silentLog });
+    const queue = createSqliteJobQueue(database.db, { leaseMs: 30_000, maxAttempts: 3, maxCrashes: 5, retryBaseMs: 1000, pollMs: 250, log: silentLog });
     row(`SQLite, in-process worker ×${concurrency}`, await throughput(queue, n, concurrency));
     await queue.close();
     database.close();
