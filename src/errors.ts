@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'session.nothing_to_redo'
   | 'session.unknown_version'
   | 'session.conflict'
+  | 'turn.duplicate'
   | 'session.not_found'
   | 'session.job_pending'
   | 'session.not_owner'
