@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { createBlobStore } from '../db/blobs.ts';
+import { createJobDeliveries } from '../db/deliveries.ts';
 import { createSqliteJobQueue } from '../db/job-queue.ts';
 import { createJobRecords } from '../db/job-records.ts';
 import { openDatabase, type Database_ } from '../db/open.ts';
@@ -118,7 +119,16 @@ export async function createApp(options: AppOptions): Promise<App> {
     if (event.type === 'failed') metrics.finished({ ok: false, ms: 0, code: event.job.error?.code });
   });
   const adapters = new Map<string, ChatAdapter>();
-  const delivery = startResultDelivery({ queue, sessions, blobs, log, replyTo: (ref) => adapters.get(ref.platform)?.replyTo(ref) ?? null });
+  const delivery = startResultDelivery({
+    queue,
+    sessions,
+    blobs,
+    log,
+    // A delivery is held for a lease: a process that dies while sending leaves it to the next sweep anywhere.
+    deliveries: createJobDeliveries(database.db, config.jobs.leaseMs),
+    sweepMs: Math.max(500, Math.floor(config.jobs.leaseMs / 2)),
+    replyTo: (ref) => adapters.get(ref.platform)?.replyTo(ref) ?? null,
+  });
   const views = createSessionViews({ sessions, blobs, queue });
   const handleTurn = createTurnHandler({ sessions, settings: createSettingsStore(database.db), blobs, queue, log, limits, engine, vision, interpret, caps: config.caps });
   let worker: WorkerHandle | null = null;
@@ -165,6 +175,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     database,
     attach(adapter) {
       adapters.set(adapter.platform, adapter);
+      // Outcomes a previous process finished but never sent to this platform's conversations.
+      delivery.sweep();
     },
     startWorker() {
       // Through Redis the worker renders from the job alone, as a remote one would; the bot applies the result.

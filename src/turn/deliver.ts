@@ -1,6 +1,6 @@
 import type { ButtonAction, ConversationRef, ReplyChannel } from '../contracts.ts';
 import type { EditResult } from '../edit/run-edit.ts';
-import type { JobEvent, JobQueue } from '../jobs/queue.ts';
+import type { JobEvent, JobQueue, JobRecord } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import type { BlobStore, SessionStore } from '../store.ts';
 
@@ -9,8 +9,25 @@ const resultActions: readonly ButtonAction[] = ['reroll', 'grow', 'shrink', 'inv
 /** An engine that gives the same picture for every seed gets no re-roll button (pressing an old one says why). */
 const deterministicActions = resultActions.filter((action) => action !== 'reroll');
 
+/**
+ * The outbox of outcomes (db/deliveries.ts): a result, failure or cancellation reaches its conversation once,
+ * even when the process that finished the job dies before it has sent it.
+ */
+export interface JobDeliveries {
+  /** Take the delivery of a finished job for a while; false when it was delivered or another process has it. */
+  claim(jobId: string): boolean;
+  delivered(jobId: string): void;
+  /** Give it back after a failed send, for the next pass. */
+  release(jobId: string): void;
+  /** Finished jobs nobody delivered (their deliverer died) and nobody is delivering. */
+  missed(): JobRecord[];
+}
+
 export interface DeliveryDeps {
   queue: JobQueue;
+  deliveries: JobDeliveries;
+  /** How often to look for outcomes a dead process left undelivered. */
+  sweepMs: number;
   sessions: SessionStore;
   blobs: BlobStore;
   log: Logger;
@@ -31,16 +48,15 @@ export interface ResultDelivery {
   stop(): void;
   /** Resolves when every event received so far has been delivered. */
   flush(): Promise<void>;
+  /** Look for outcomes left undelivered now (also runs every sweepMs). */
+  sweep(): void;
 }
 
 export function startResultDelivery(deps: DeliveryDeps): ResultDelivery {
   const pending = new Set<Promise<void>>();
-  async function deliver(event: JobEvent): Promise<void> {
+
+  async function send(event: JobEvent, reply: ReplyChannel): Promise<void> {
     const { job } = event;
-    if (!job.conversationId) return;
-    const session = deps.sessions.loadById(job.conversationId);
-    const reply = session ? deps.replyTo(session.ref) : null;
-    if (!reply) return;
     switch (event.type) {
       case 'progress':
         return reply.progress(job.id, event.fraction);
@@ -48,7 +64,7 @@ export function startResultDelivery(deps: DeliveryDeps): ResultDelivery {
         const result = job.result as EditResult;
         const caption = `v${result.versionNumber} · ${result.engine} · ${formatMetrics(result.metrics)}`;
         const v = `v${result.versionNumber}`;
-        await reply.image(await deps.blobs.get(result.imageId), { caption, fileName: `${v}.png`, role: 'result', sessionId: job.conversationId, versionId: result.versionId, actions: result.deterministic ? deterministicActions : resultActions });
+        await reply.image(await deps.blobs.get(result.imageId), { caption, fileName: `${v}.png`, role: 'result', sessionId: job.conversationId!, versionId: result.versionId, actions: result.deterministic ? deterministicActions : resultActions });
         await reply.image(await deps.blobs.get(result.overlayId), { caption: `${v} mask`, fileName: `${v}-mask.png`, role: 'mask' });
         await reply.image(await deps.blobs.get(result.compareId), { caption: `${v} before/after`, fileName: `${v}-compare.png`, role: 'compare' });
         return;
@@ -60,15 +76,64 @@ export function startResultDelivery(deps: DeliveryDeps): ResultDelivery {
         return reply.text(`Edit cancelled (job ${job.ref}).`);
     }
   }
-  const stop = deps.queue.on((event) => {
-    const delivery = deliver(event).catch((error: unknown) => deps.log.error({ err: error, jobId: event.job.id }, 'could not deliver a job event'));
-    pending.add(delivery);
-    void delivery.finally(() => pending.delete(delivery));
-  });
+
+  /** Synchronous up to the claim, so no pass in this process can take the same outcome in between. */
+  function deliver(event: JobEvent): Promise<void> {
+    const { job } = event;
+    if (!job.conversationId) return Promise.resolve();
+    const session = deps.sessions.loadById(job.conversationId);
+    const reply = session ? deps.replyTo(session.ref) : null;
+    if (!reply) return Promise.resolve(); // that platform runs elsewhere: its process delivers
+    const outcome = event.type === 'done' || event.type === 'cancelled' || (event.type === 'failed' && !event.willRetry);
+    if (!outcome) return send(event, reply);
+    if (!deps.deliveries.claim(job.id)) return Promise.resolve();
+    return send(event, reply).then(
+      () => deps.deliveries.delivered(job.id),
+      (error: unknown) => {
+        deps.deliveries.release(job.id);
+        throw error;
+      },
+    );
+  }
+
+  function track(event: JobEvent): void {
+    let delivery: Promise<void>;
+    try {
+      delivery = deliver(event);
+    } catch (error) {
+      delivery = Promise.reject(error);
+    }
+    const logged = delivery.catch((error: unknown) => deps.log.error({ err: error, jobId: event.job.id }, 'could not deliver a job event'));
+    pending.add(logged);
+    void logged.finally(() => pending.delete(logged));
+  }
+
+  /** Outcomes a process finished but died before sending (or could not send): delivered now. */
+  function sweep(): void {
+    let missed: JobRecord[];
+    try {
+      missed = deps.deliveries.missed();
+    } catch (error) {
+      deps.log.warn({ err: error }, 'could not look for undelivered results');
+      return;
+    }
+    for (const job of missed) {
+      const event: JobEvent = job.state === 'done' ? { type: 'done', job } : job.state === 'cancelled' ? { type: 'cancelled', job } : { type: 'failed', job, willRetry: false };
+      track(event);
+    }
+  }
+
+  const stop = deps.queue.on(track);
+  const timer = setInterval(sweep, deps.sweepMs);
+  timer.unref();
   return {
-    stop,
+    stop() {
+      clearInterval(timer);
+      stop();
+    },
     async flush() {
       while (pending.size > 0) await Promise.all([...pending]);
     },
+    sweep,
   };
 }

@@ -88,5 +88,9 @@ describe('crash recovery', () => {
     expect(exits).toEqual([...Array(5).fill('died in the engine'), 'exit 0']);
     expect(job()).toMatchObject({ state: 'failed', attempts: 0, crashes: 5 });
     expect(JSON.parse(job().error!)).toMatchObject({ code: 'engine.crashed', message: expect.stringMatching(/stopped while running this edit 5 times/) });
+    // The process that failed it had no way to the chat; the bot's outbox sweep tells the user, once.
+    const deadline = Date.now() + 10_000;
+    while (reply.errors.length === 0 && Date.now() < deadline) await delay(50);
+    expect(reply.errors).toEqual([expect.stringMatching(/^The edit failed: The worker stopped while running this edit 5 times, so I stopped trying: .* \(ref T-\w+\)$/)]);
   }, 90_000);
 });

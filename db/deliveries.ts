@@ -1,0 +1,52 @@
+import { and, eq, gte, inArray, isNull, lt, or } from 'drizzle-orm';
+import type { JobRecord } from '../src/jobs/queue.ts';
+import type { JobDeliveries } from '../src/turn/deliver.ts';
+import { toJobRecord } from './job-records.ts';
+import type { DbLike } from './open.ts';
+import { jobs } from './schema.ts';
+
+/**
+ * The jobs table as an outbox of outcomes: a finished job (done, failed, cancelled) is delivered to its
+ * conversation once. A process takes the delivery for a while (claim), sends, then marks it delivered; if it
+ * dies in between, the hold runs out and another pass (in any process) sends it again.
+ */
+const finished = inArray(jobs.state, ['done', 'failed', 'cancelled']);
+const free = (now: number) => or(isNull(jobs.deliveryUntil), lt(jobs.deliveryUntil, now));
+
+export function claimDelivery(db: DbLike, id: string, holdMs: number, now = Date.now()): boolean {
+  return db
+    .update(jobs)
+    .set({ deliveryUntil: now + holdMs })
+    .where(and(eq(jobs.id, id), finished, isNull(jobs.deliveredAt), free(now)))
+    .run().changes === 1;
+}
+
+export function markDelivered(db: DbLike, id: string, now = Date.now()): void {
+  db.update(jobs).set({ deliveredAt: now, deliveryUntil: null }).where(eq(jobs.id, id)).run();
+}
+
+export function releaseDelivery(db: DbLike, id: string): void {
+  db.update(jobs).set({ deliveryUntil: null }).where(and(eq(jobs.id, id), isNull(jobs.deliveredAt))).run();
+}
+
+/** Finished jobs of the last `withinMs` whose outcome nobody delivered and nobody is delivering now. */
+export function undelivered(db: DbLike, withinMs: number, limit: number, now = Date.now()): JobRecord[] {
+  return db
+    .select()
+    .from(jobs)
+    .where(and(isNull(jobs.deliveredAt), finished, gte(jobs.updatedAt, now - withinMs), free(now)))
+    .orderBy(jobs.updatedAt)
+    .limit(limit)
+    .all()
+    .map(toJobRecord);
+}
+
+export function createJobDeliveries(db: DbLike, holdMs: number): JobDeliveries {
+  return {
+    claim: (id) => claimDelivery(db, id, holdMs),
+    delivered: (id) => markDelivered(db, id),
+    release: (id) => releaseDelivery(db, id),
+    // A day back: older outcomes are history, not news.
+    missed: () => undelivered(db, 24 * 3600_000, 100),
+  };
+}
