@@ -1,4 +1,5 @@
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import { poisonError } from '../src/jobs/queue.ts';
 import type { DbLike } from './open.ts';
 import { jobs } from './schema.ts';
 
@@ -39,12 +40,6 @@ export function claimJob(db: DbLike, workerId: string, leaseMs: number, now = Da
     RETURNING id`);
   return claimed ? getJob(db, claimed.id) : null;
 }
-
-/** Worded for the user: a job whose runs kept ending with the worker gone. */
-export const poisonError = (crashes: number) => ({
-  code: 'engine.crashed',
-  message: `The worker stopped while running this edit ${crashes} times, so I stopped trying: the picture or the area may be more than this server can handle. Try a smaller picture or a smaller area.`,
-});
 
 /**
  * Running jobs whose lease ran out (their worker died or stalled): a death of the process is not a failure of

@@ -13,6 +13,7 @@ import { createEditProcessor } from './edit/run-edit.ts';
 import { createRenderProcessor, remoteEditPayload, remoteEditSettler } from './edit/remote.ts';
 import { createJobMetrics } from './health/metrics.ts';
 import type { BullmqJobQueue } from './jobs/bullmq-queue.ts';
+import { createPayloadStore, type PayloadStore } from './jobs/payloads.ts';
 import type { RedisClients } from './jobs/redis.ts';
 import type { InpaintEngine } from './engines/engine.ts';
 import { createPixelBudget } from './images/budget.ts';
@@ -98,18 +99,22 @@ export async function createApp(options: AppOptions): Promise<App> {
   // REDIS_URL: jobs go through BullMQ (workers anywhere); otherwise the embedded SQLite queue.
   const records = createJobRecords(database.db, config.jobs.maxAttempts);
   const redis: RedisClients | null = bullmq && config.redis ? bullmq.createRedisClients(config.redis.url, log) : null;
+  // Through Redis the pictures travel beside the job, by reference, and go once the outcome is applied.
+  const payloads: PayloadStore | null = redis && config.redis ? createPayloadStore(redis.client('payloads'), config.redis.queueName) : null;
   const bull: BullmqJobQueue | null =
-    bullmq && redis && config.redis
+    bullmq && redis && payloads && config.redis
       ? bullmq.createBullmqJobQueue({
           redis,
           queueName: config.redis.queueName,
           records,
           maxAttempts: config.jobs.maxAttempts,
+          maxCrashes: config.jobs.maxCrashes,
           retryBaseMs: config.jobs.retryBaseMs,
           leaseMs: config.jobs.leaseMs,
           log,
-          prepare: (record) => remoteEditPayload(blobs, record),
-          settle: remoteEditSettler({ sessions, blobs, log }),
+          prepare: (record) => remoteEditPayload(blobs, payloads, record),
+          settle: remoteEditSettler({ sessions, blobs, payloads, log }),
+          discard: (jobId) => payloads.drop(jobId),
         })
       : null;
   const queue: JobQueue = bull ?? createSqliteJobQueue(database.db, { ...config.jobs, log });
@@ -180,7 +185,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
     startWorker() {
       // Through Redis the worker renders from the job alone, as a remote one would; the bot applies the result.
-      const processor = bull ? createRenderProcessor({ engine, limits }) : createEditProcessor({ sessions, blobs, engine, limits, log });
+      const processor = bull && payloads ? createRenderProcessor({ engine, limits, payloads }) : createEditProcessor({ sessions, blobs, engine, limits, log });
       worker ??= queue.run(processor, { concurrency: config.jobs.concurrency });
     },
     async ready() {

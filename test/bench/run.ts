@@ -205,7 +205,7 @@ async function benchBackends(): Promise<void> {
     const temp = tempDataDir();
     const database = openDatabase(`${temp.dir}/bench.db`);
     const clients = createRedisClients(redis!.url, silentLog);
-    const queue = createBullmqJobQueue({ redis: clients, queueName: randomQueueName(), records: createJobRecords(database.db, 3), maxAttempts: 3, retryBaseMs: 1000, leaseMs: 30_000, log: silentLog });
+    const queue = createBullmqJobQueue({ redis: clients, queueName: randomQueueName(), records: createJobRecords(database.db, 3), maxAttempts: 3, maxCrashes: 5, retryBaseMs: 1000, leaseMs: 30_000, log: silentLog });
     await queue.ready();
     row(`BullMQ (local Redis), worker ×${concurrency} on its own connections`, await throughput(queue, n, concurrency));
     await queue.close();
