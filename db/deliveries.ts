@@ -7,18 +7,28 @@ import { jobs } from './schema.ts';
 
 /**
  * The jobs table as an outbox of outcomes: a finished job (done, failed, cancelled) is delivered to its
- * conversation once. A process takes the delivery for a while (claim), sends, then marks it delivered; if it
- * dies in between, the hold runs out and another pass (in any process) sends it again.
+ * conversation once. A process takes the delivery for a while (claim), sends its messages one by one, marking
+ * each (which renews the hold), then marks it delivered; if it dies in between, the hold runs out and another
+ * pass (in any process) sends the messages not marked yet. At most the one message in flight at the kill can
+ * arrive twice.
  */
 const finished = inArray(jobs.state, ['done', 'failed', 'cancelled']);
 const free = (now: number) => or(isNull(jobs.deliveryUntil), lt(jobs.deliveryUntil, now));
 
-export function claimDelivery(db: DbLike, id: string, holdMs: number, now = Date.now()): boolean {
-  return db
+/** Take a finished job's delivery for `holdMs`; returns how many of its messages were sent before, or null. */
+export function claimDelivery(db: DbLike, id: string, holdMs: number, now = Date.now()): number | null {
+  const claimed = db
     .update(jobs)
     .set({ deliveryUntil: now + holdMs })
     .where(and(eq(jobs.id, id), finished, isNull(jobs.deliveredAt), free(now)))
-    .run().changes === 1;
+    .returning({ step: jobs.deliveryStep })
+    .get();
+  return claimed ? claimed.step : null;
+}
+
+/** `step` messages of the outcome are sent; the hold is renewed for the next. */
+export function markDeliveryStep(db: DbLike, id: string, step: number, holdMs: number, now = Date.now()): void {
+  db.update(jobs).set({ deliveryStep: step, deliveryUntil: now + holdMs }).where(eq(jobs.id, id)).run();
 }
 
 export function markDelivered(db: DbLike, id: string, now = Date.now()): void {
@@ -44,6 +54,7 @@ export function undelivered(db: DbLike, withinMs: number, limit: number, now = D
 export function createJobDeliveries(db: DbLike, holdMs: number): JobDeliveries {
   return {
     claim: (id) => claimDelivery(db, id, holdMs),
+    step: (id, step) => markDeliveryStep(db, id, step, holdMs),
     delivered: (id) => markDelivered(db, id),
     release: (id) => releaseDelivery(db, id),
     // A day back: older outcomes are history, not news.

@@ -96,6 +96,8 @@ export const jobs = sqliteTable(
     deliveredAt: integer('delivered_at'),
     /** A process delivering the outcome holds it until then; after that another may (its deliverer died). */
     deliveryUntil: integer('delivery_until'),
+    /** Messages of the outcome already sent (a result is three), so a resumed delivery sends only the rest. */
+    deliveryStep: integer('delivery_step').notNull().default(0),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },

@@ -14,8 +14,13 @@ const deterministicActions = resultActions.filter((action) => action !== 'reroll
  * even when the process that finished the job dies before it has sent it.
  */
 export interface JobDeliveries {
-  /** Take the delivery of a finished job for a while; false when it was delivered or another process has it. */
-  claim(jobId: string): boolean;
+  /**
+   * Take the delivery of a finished job for a while: how many of its messages went out before (a deliverer
+   * that died half-way), or null when it was delivered or another process has it.
+   */
+  claim(jobId: string): number | null;
+  /** `step` of its messages are sent (renews the hold). */
+  step(jobId: string, step: number): void;
   delivered(jobId: string): void;
   /** Give it back after a failed send, for the next pass. */
   release(jobId: string): void;
@@ -55,27 +60,32 @@ export interface ResultDelivery {
 export function startResultDelivery(deps: DeliveryDeps): ResultDelivery {
   const pending = new Set<Promise<void>>();
 
-  async function send(event: JobEvent, reply: ReplyChannel): Promise<void> {
+  /** The messages an event becomes, in order (a result is three: the picture with its buttons, the mask, the strip). */
+  function messages(event: JobEvent, reply: ReplyChannel): (() => Promise<void>)[] {
     const { job } = event;
     switch (event.type) {
       case 'progress':
-        return reply.progress(job.id, event.fraction);
+        return [() => reply.progress(job.id, event.fraction)];
       case 'done': {
         const result = job.result as EditResult;
         const caption = `v${result.versionNumber} · ${result.engine} · ${formatMetrics(result.metrics)}`;
         const v = `v${result.versionNumber}`;
-        await reply.image(await deps.blobs.get(result.imageId), { caption, fileName: `${v}.png`, role: 'result', sessionId: job.conversationId!, versionId: result.versionId, actions: result.deterministic ? deterministicActions : resultActions });
-        await reply.image(await deps.blobs.get(result.overlayId), { caption: `${v} mask`, fileName: `${v}-mask.png`, role: 'mask' });
-        await reply.image(await deps.blobs.get(result.compareId), { caption: `${v} before/after`, fileName: `${v}-compare.png`, role: 'compare' });
-        return;
+        return [
+          async () => reply.image(await deps.blobs.get(result.imageId), { caption, fileName: `${v}.png`, role: 'result', sessionId: job.conversationId!, versionId: result.versionId, actions: result.deterministic ? deterministicActions : resultActions }),
+          async () => reply.image(await deps.blobs.get(result.overlayId), { caption: `${v} mask`, fileName: `${v}-mask.png`, role: 'mask' }),
+          async () => reply.image(await deps.blobs.get(result.compareId), { caption: `${v} before/after`, fileName: `${v}-compare.png`, role: 'compare' }),
+        ];
       }
       case 'failed':
-        if (event.willRetry) return reply.status(`The edit hit a problem; trying again (job ${job.ref}).`);
-        return reply.error(`The edit failed: ${job.error?.message ?? 'unknown error'} (ref ${job.ref})`);
+        if (event.willRetry) return [() => reply.status(`The edit hit a problem; trying again (job ${job.ref}).`)];
+        return [() => reply.error(`The edit failed: ${job.error?.message ?? 'unknown error'} (ref ${job.ref})`)];
       case 'cancelled':
-        return reply.text(`Edit cancelled (job ${job.ref}).`);
+        return [() => reply.text(`Edit cancelled (job ${job.ref}).`)];
     }
   }
+
+  /** Outcomes this process is sending now: its own sweep leaves them alone however long a send takes. */
+  const sending = new Set<string>();
 
   /** Synchronous up to the claim, so no pass in this process can take the same outcome in between. */
   function deliver(event: JobEvent): Promise<void> {
@@ -84,16 +94,27 @@ export function startResultDelivery(deps: DeliveryDeps): ResultDelivery {
     const session = deps.sessions.loadById(job.conversationId);
     const reply = session ? deps.replyTo(session.ref) : null;
     if (!reply) return Promise.resolve(); // that platform runs elsewhere: its process delivers
+    const parts = messages(event, reply);
     const outcome = event.type === 'done' || event.type === 'cancelled' || (event.type === 'failed' && !event.willRetry);
-    if (!outcome) return send(event, reply);
-    if (!deps.deliveries.claim(job.id)) return Promise.resolve();
-    return send(event, reply).then(
-      () => deps.deliveries.delivered(job.id),
-      (error: unknown) => {
+    if (!outcome) return parts[0]();
+    if (sending.has(job.id)) return Promise.resolve();
+    const from = deps.deliveries.claim(job.id);
+    if (from === null) return Promise.resolve();
+    sending.add(job.id);
+    return (async () => {
+      try {
+        for (let step = from; step < parts.length; step++) {
+          await parts[step]();
+          deps.deliveries.step(job.id, step + 1);
+        }
+        deps.deliveries.delivered(job.id);
+      } catch (error) {
         deps.deliveries.release(job.id);
         throw error;
-      },
-    );
+      } finally {
+        sending.delete(job.id);
+      }
+    })();
   }
 
   function track(event: JobEvent): void {
