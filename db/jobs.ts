@@ -44,8 +44,9 @@ export function claimJob(db: DbLike, workerId: string, leaseMs: number, now = Da
 /**
  * Running jobs whose lease ran out (their worker died or stalled): a death of the process is not a failure of
  * the job, so the run gives its attempt back and counts a crash instead, and the job goes back to the queue
- * behind everything waiting now (plus a pause that grows with its crashes), so one orphan cannot take every
- * restart's first slot. The `maxCrashes`-th crash fails it for good, in words: a job whose runs kill the
+ * behind everything waiting now, after a pause that doubles with each crash (pauseMs, 2×, 4×, …): one orphan
+ * cannot take every restart's first slot, and a job caught in a burst of outside kills (a crash loop that is
+ * not its fault) runs again after the burst rather than inside it. The `maxCrashes`-th crash fails it for good, in words: a job whose runs kill the
  * worker every time (a poison job) must end. Returns the ids of both kinds.
  */
 export function requeueStalled(db: DbLike, maxCrashes: number, pauseMs: number, now = Date.now()): { requeued: string[]; poisoned: string[] } {
@@ -57,7 +58,7 @@ export function requeueStalled(db: DbLike, maxCrashes: number, pauseMs: number, 
     RETURNING id`);
   const requeued = db.all<{ id: string }>(sql`
     UPDATE jobs SET state = 'queued', crashes = crashes + 1, attempts = max(attempts - 1, 0), lease_until = NULL, worker_id = NULL,
-      run_after = ${now} + ${pauseMs} * (crashes + 1), updated_at = ${now}
+      run_after = ${now} + ${pauseMs} * (1 << min(crashes, 16)), updated_at = ${now}
     WHERE ${stalled}
     RETURNING id`);
   return { requeued: requeued.map((r) => r.id), poisoned: poisoned.map((r) => r.id) };

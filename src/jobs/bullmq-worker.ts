@@ -46,7 +46,7 @@ export interface BullmqWorkerOptions {
   leaseMs: number;
   /** Deaths of a worker under one job (BullMQ stalls) before it fails as poison. */
   maxCrashes: number;
-  /** A job back from a crash waits this long per crash, behind the jobs already queued. */
+  /** A job back from a crash waits this long (doubling with each crash), behind the jobs already queued. */
   crashPauseMs: number;
   /** How long SIGTERM waits for running jobs before handing them back to the queue. */
   graceMs?: number;
@@ -96,12 +96,13 @@ export function startBullmqWorker(processor: JobProcessor, options: BullmqWorker
   const pollMs = options.cancelPollMs ?? 250;
 
   async function process(job: Job<WireJob>, token?: string, bullSignal?: AbortSignal): Promise<WireResult> {
-    // Back from a crash (BullMQ put it at the head of the queue): go behind the jobs waiting now, so one job
-    // whose worker keeps dying cannot take every restart's first slot. Neither an attempt nor a new crash.
+    // Back from a crash (BullMQ put it at the head of the queue): go behind the jobs waiting now, after a pause
+    // that doubles with each crash, so one job whose worker keeps dying cannot take every restart's first slot
+    // and a burst of outside kills is waited out. Neither an attempt nor a new crash.
     const crashes = job.stalledCounter;
     if (crashes > (job.data.deferred?.crashes ?? 0) && token) {
       await job.updateData({ ...job.data, deferred: { crashes, attempts: job.attemptsMade } });
-      await job.moveToDelayed(Date.now() + options.crashPauseMs * crashes, token);
+      await job.moveToDelayed(Date.now() + options.crashPauseMs * 2 ** Math.min(crashes - 1, 16), token);
       log.warn({ ref: job.data.ref, jobId: job.id, crashes }, 'a job whose worker died goes back behind the queue');
       throw new DelayedError();
     }

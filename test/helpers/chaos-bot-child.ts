@@ -32,7 +32,8 @@ function replyTo(ref: ConversationRef): ReplyChannel {
 const adapter: ChatAdapter = { platform: 'chaos', async start() {}, replyTo, async stop() {} };
 const overrides: Record<string, string> =
   mode === 'bullmq' ? { REDIS_URL: redisUrl, QUEUE_NAME: queueName, WORKER_IN_PROCESS: 'false' } : { WORKER_CONCURRENCY: '2' };
-const config = testConfig(dataDir, { JOB_LEASE_MS: '2000', MAX_JOBS_PER_USER: '100', MAX_JOBS_PER_CONVERSATION: '100', ...overrides });
+// The default crash limit; a crashed job waits 1 s, 2 s, 4 s… (production: 2 s, 4 s, 8 s…) before it runs again.
+const config = testConfig(dataDir, { JOB_LEASE_MS: '2000', JOB_RETRY_BASE_MS: '1000', MAX_JOBS_PER_USER: '100', MAX_JOBS_PER_CONVERSATION: '100', ...overrides });
 const app = await createApp({ config, log: silentLog, engine: fakeEngine({ delayMs: 300 }) });
 if (mode !== 'bullmq') app.startWorker();
 await app.ready();

@@ -35,7 +35,7 @@ export interface ChaosReport {
   errors: number[];
   redeliveries: number;
   /** crashes: runs cut short by a kill, as counted by the queue (jobs.crashes, or BullMQ's stalled counter). */
-  db: { jobs: number; done: number; failed: number; resultVersions: number; distinctResultJobs: number; crashes: number };
+  db: { jobs: number; done: number; failed: number; resultVersions: number; distinctResultJobs: number; crashes: number; mostCrashes: number };
 }
 
 const botChild = fileURLToPath(new URL('./chaos-bot-child.ts', import.meta.url));
@@ -125,7 +125,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const workers = options.redis
     ? supervised(
         'worker',
-        () => spawn(process.execPath, ['--import', 'tsx', workerChild, options.redis!.url, options.redis!.queueName, 'fast', '2000', '2', '5', '300'], { stdio: ['ignore', 'pipe', 'pipe'] }),
+        () => spawn(process.execPath, ['--import', 'tsx', workerChild, options.redis!.url, options.redis!.queueName, 'fast', '2000', '2', '5', '300', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] }),
         () => {},
         (proc, ready) => proc.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && ready()),
       )
@@ -185,9 +185,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       resultVersions: count("SELECT count(*) AS n FROM versions WHERE kind = 'result'"),
       distinctResultJobs: count("SELECT count(DISTINCT job_id) AS n FROM versions WHERE kind = 'result'"),
       crashes: count('SELECT coalesce(sum(crashes), 0) AS n FROM jobs'),
+      mostCrashes: count('SELECT coalesce(max(crashes), 0) AS n FROM jobs'),
     },
   };
-  if (options.redis) report.db.crashes = await stalls(options.redis, (db.prepare('SELECT id FROM jobs').all() as { id: string }[]).map((r) => r.id));
+  if (options.redis) Object.assign(report.db, await stalls(options.redis, (db.prepare('SELECT id FROM jobs').all() as { id: string }[]).map((r) => r.id)));
   db.close();
   temp.cleanup();
   if (!complete()) throw new Error(`chaos run did not finish in ${options.deadlineMs} ms: ${JSON.stringify(report)}\n${bots.log()}\n${workers?.log() ?? ''}`);
@@ -195,12 +196,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 }
 
 /** BullMQ's count of stalls (a worker died under the job), summed over the jobs it still keeps. */
-async function stalls(redis: { url: string; queueName: string }, jobIds: string[]): Promise<number> {
+async function stalls(redis: { url: string; queueName: string }, jobIds: string[]): Promise<{ crashes: number; mostCrashes: number }> {
   const clients = createRedisClients(redis.url, silentLog);
   try {
     const client = clients.client('chaos-report');
     const counts = await Promise.all(jobIds.map((id) => client.hget(`bull:${redis.queueName}:${id}`, 'stc')));
-    return counts.reduce((sum, n) => sum + Number(n ?? 0), 0);
+    const numbers = counts.map((n) => Number(n ?? 0));
+    return { crashes: numbers.reduce((sum, n) => sum + n, 0), mostCrashes: Math.max(0, ...numbers) };
   } finally {
     await clients.close();
   }

@@ -9,7 +9,7 @@ const redis = useRedis('the BullMQ half of the chaos test (test/integration/chao
 function summary(mode: string, report: ChaosReport): string {
   const lost = report.results.filter((n, i) => n + report.errors[i] === 0).length;
   const duplicates = report.results.filter((n) => n > 1).length;
-  return `chaos ${mode}: ${report.results.length} edits in ${(report.elapsedMs / 1000).toFixed(1)} s, kills bot ${report.kills.bot} / worker ${report.kills.worker}, messages redelivered ${report.redeliveries}, runs cut short ${report.db.crashes}; lost ${lost}, duplicate ${duplicates}, failed ${report.db.failed}`;
+  return `chaos ${mode}: ${report.results.length} edits in ${(report.elapsedMs / 1000).toFixed(1)} s, kills bot ${report.kills.bot} / worker ${report.kills.worker}, messages redelivered ${report.redeliveries}, runs cut short ${report.db.crashes} (at most ${report.db.mostCrashes} on one job); lost ${lost}, duplicate ${duplicates}, failed ${report.db.failed}`;
 }
 
 /** Every user got exactly one result for their edit, no error, and the database agrees: one job, one version. */
