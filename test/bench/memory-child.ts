@@ -24,7 +24,8 @@ const engine: InpaintEngine = {
   async close() {},
 };
 const temp = tempDataDir();
-const config = testConfig(temp.dir, { DECODE_BUDGET_MEGAPIXELS: budget, WORKER_CONCURRENCY: String(Math.min(16, n)), MAX_JOBS_PER_USER: '100', MAX_JOBS_PER_CONVERSATION: '100' });
+// A production lease: a 24 MP edit holds the event loop for seconds (blend, metrics, strip), longer than the tests' 2 s lease.
+const config = testConfig(temp.dir, { JOB_LEASE_MS: '60000', DECODE_BUDGET_MEGAPIXELS: budget, WORKER_CONCURRENCY: String(Math.min(16, n)), MAX_JOBS_PER_USER: '100', MAX_JOBS_PER_CONVERSATION: '100' });
 const app = await createApp({ config, log: silentLog, engine });
 // Replies are dropped: a recording adapter would keep every result PNG and count them as ours.
 const errors: string[] = [];
