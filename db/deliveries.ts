@@ -35,10 +35,6 @@ export function markDelivered(db: DbLike, id: string, now = Date.now()): void {
   db.update(jobs).set({ deliveredAt: now, deliveryUntil: null }).where(eq(jobs.id, id)).run();
 }
 
-export function releaseDelivery(db: DbLike, id: string): void {
-  db.update(jobs).set({ deliveryUntil: null }).where(and(eq(jobs.id, id), isNull(jobs.deliveredAt))).run();
-}
-
 /** Finished jobs of the last `withinMs` whose outcome nobody delivered and nobody is delivering now. */
 export function undelivered(db: DbLike, withinMs: number, limit: number, now = Date.now()): JobRecord[] {
   return db
@@ -56,8 +52,8 @@ export function createJobDeliveries(db: DbLike, holdMs: number): JobDeliveries {
     claim: (id) => claimDelivery(db, id, holdMs),
     step: (id, step) => markDeliveryStep(db, id, step, holdMs),
     delivered: (id) => markDelivered(db, id),
-    release: (id) => releaseDelivery(db, id),
-    // A day back: older outcomes are history, not news.
-    missed: () => undelivered(db, 24 * 3600_000, 100),
+    // An hour back: a process restarted within it still sends what it owed; older outcomes are history, and a
+    // send that keeps failing (a channel gone) is tried once a hold for that long, then left.
+    missed: () => undelivered(db, 3600_000, 100),
   };
 }

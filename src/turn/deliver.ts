@@ -22,9 +22,7 @@ export interface JobDeliveries {
   /** `step` of its messages are sent (renews the hold). */
   step(jobId: string, step: number): void;
   delivered(jobId: string): void;
-  /** Give it back after a failed send, for the next pass. */
-  release(jobId: string): void;
-  /** Finished jobs nobody delivered (their deliverer died) and nobody is delivering. */
+  /** Finished jobs nobody delivered (their deliverer died, or a send failed) and nobody is delivering now. */
   missed(): JobRecord[];
 }
 
@@ -108,10 +106,9 @@ export function startResultDelivery(deps: DeliveryDeps): ResultDelivery {
           deps.deliveries.step(job.id, step + 1);
         }
         deps.deliveries.delivered(job.id);
-      } catch (error) {
-        deps.deliveries.release(job.id);
-        throw error;
       } finally {
+        // A send that failed keeps its hold: the next try comes when it runs out (a platform that is down is
+        // not hammered), and stops once the outcome is older than the outbox looks back.
         sending.delete(job.id);
       }
     })();

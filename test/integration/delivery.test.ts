@@ -78,4 +78,27 @@ describe('results are delivered from an outbox', () => {
     expect(adapter.reply.images).toEqual([]);
     await until(() => adapter.reply.images.length === 3, 'the delivery after the hold');
   });
+
+  it('a send that fails half-way is resumed after its hold from the message that failed: nothing twice', async () => {
+    const temp = tempDataDir();
+    cleanups.push(temp.cleanup);
+    const a = await app(temp.dir);
+    const adapter = recordingAdapter('test');
+    // The platform refuses the second picture once (a timeout, a rate limit).
+    let refusals = 1;
+    const image = adapter.reply.image.bind(adapter.reply);
+    adapter.reply.image = async (png, details) => {
+      if (details.role === 'mask' && refusals-- > 0) throw new Error('503 from the platform');
+      return image(png, details);
+    };
+    a.attach(adapter);
+    a.startWorker();
+    await a.core.handleTurn(
+      { ref, messageId: randomUUID(), userId: 'u1', text: 'remove the square', images: [{ bytes: await pictureFile(64, 48) }], mask: { kind: 'box', box: { x: 8, y: 8, w: 20, h: 12 } } },
+      recordingReply(),
+    );
+    await until(() => adapter.reply.images.length === 3, 'the rest of the result after the hold');
+    expect(adapter.reply.images.map((i) => i.details.role)).toEqual(['result', 'mask', 'compare']);
+    expect(delivered(a).at).toEqual(expect.any(Number));
+  });
 });
