@@ -12,6 +12,8 @@ import type { Db } from './open.ts';
 export interface SqliteQueueOptions {
   leaseMs: number;
   maxAttempts: number;
+  /** Deaths of the worker under one job before it is taken for poison and failed in words. */
+  maxCrashes: number;
   retryBaseMs: number;
   pollMs: number;
   log: Logger;
@@ -19,8 +21,10 @@ export interface SqliteQueueOptions {
 
 /**
  * The embedded queue: the jobs table in the service's SQLite file. Claims are atomic, a running job holds
- * a lease renewed by a heartbeat, and a job whose worker died is claimed again once its lease runs out
- * (also by a process started later). Events reach listeners in this process.
+ * a lease renewed by a heartbeat, and a job whose worker died goes back to the queue once its lease runs out
+ * (also in a process started later), behind the jobs already waiting. Attempts count failures of the job, not
+ * deaths of the worker: those count as crashes, and a job that crashes its worker JOB_MAX_CRASHES times is
+ * poison and fails in words. Events reach listeners in this process.
  */
 export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQueue {
   const listeners = new Set<(event: JobEvent) => void>();
@@ -56,13 +60,7 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
   }
 
   async function runOne(row: repo.JobRow, workerId: string, processor: JobProcessor, stopping: AbortSignal): Promise<void> {
-    const log = options.log.child({ ref: row.ref, jobId: row.id, attempt: row.attempts });
-    if (row.attempts > row.maxAttempts) {
-      repo.failAbandoned(db, row.id);
-      log.warn('job abandoned: its worker died on every attempt');
-      emit({ type: 'failed', job: record(row.id)!, willRetry: false });
-      return;
-    }
+    const log = options.log.child({ ref: row.ref, jobId: row.id, attempt: row.attempts, crashes: row.crashes });
     const controller = new AbortController();
     running.set(row.id, controller);
     const onStop = () => controller.abort(stopping.reason);
@@ -96,7 +94,11 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
         log.info('job stopped: cancelled'); // cancel() already told the listeners
         return;
       }
-      if (stopping.aborted) return; // shutting down: the lease runs out and the job is claimed again
+      if (stopping.aborted) {
+        // Shutting down: hand the job back at once, without spending an attempt.
+        if (repo.releaseJob(db, row.id, workerId)) log.info('job handed back: worker stopping');
+        return;
+      }
       const retryable = isBrushtalkError(error) ? error.retryable : true;
       const canRetry = retryable && row.attempts < row.maxAttempts;
       const retryAt = canRetry ? Date.now() + options.retryBaseMs * 2 ** (row.attempts - 1) : null;
@@ -109,6 +111,16 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
       clearInterval(heartbeat);
       running.delete(row.id);
       stopping.removeEventListener('abort', onStop);
+    }
+  }
+
+  /** Jobs whose worker died: back to the queue, or (poison) failed for good, and the users told. */
+  function requeueStalled(): void {
+    const { requeued, poisoned } = repo.requeueStalled(db, options.maxCrashes, options.retryBaseMs);
+    for (const id of requeued) options.log.warn({ jobId: id }, 'a job whose worker died is queued again');
+    for (const id of poisoned) {
+      options.log.error({ jobId: id, crashes: options.maxCrashes }, 'job failed: its worker died on every run (poison)');
+      emit({ type: 'failed', job: record(id)!, willRetry: false });
     }
   }
 
@@ -135,6 +147,7 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
       const loops = Array.from({ length: concurrency }, async () => {
         const workerId = `${os.hostname()}:${process.pid}:${randomUUID()}`;
         while (!stopping.signal.aborted) {
+          requeueStalled();
           const row = repo.claimJob(db, workerId, options.leaseMs);
           if (row) {
             await runOne(row, workerId, processor, stopping.signal);

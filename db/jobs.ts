@@ -1,4 +1,5 @@
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import { poisonError } from '../src/jobs/queue.ts';
 import type { DbLike } from './open.ts';
 import { jobs } from './schema.ts';
 
@@ -25,20 +26,51 @@ export function getJob(db: DbLike, id: string): JobRow | null {
 }
 
 /**
- * Claim the oldest runnable job in one UPDATE statement (atomic in SQLite, so two workers never get the
- * same job): a queued job whose retry time has come, or a running job whose lease ran out because its
- * worker died. The claim counts an attempt and takes a lease the worker must keep renewing.
+ * Claim the oldest runnable queued job in one UPDATE statement (atomic in SQLite, so two workers never get the
+ * same job). The claim counts an attempt and takes a lease the worker must keep renewing; a job whose worker
+ * died comes back through requeueStalled, behind the jobs already waiting.
  */
 export function claimJob(db: DbLike, workerId: string, leaseMs: number, now = Date.now()): JobRow | null {
   const claimed = db.get<{ id: string } | undefined>(sql`
     UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_id = ${workerId},
       lease_until = ${now + leaseMs}, updated_at = ${now}
     WHERE id = (
-      SELECT id FROM jobs
-      WHERE (state = 'queued' AND run_after <= ${now}) OR (state = 'running' AND lease_until < ${now})
+      SELECT id FROM jobs WHERE state = 'queued' AND run_after <= ${now}
       ORDER BY run_after, created_at LIMIT 1)
     RETURNING id`);
   return claimed ? getJob(db, claimed.id) : null;
+}
+
+/**
+ * Running jobs whose lease ran out (their worker died or stalled): a death of the process is not a failure of
+ * the job, so the run gives its attempt back and counts a crash instead, and the job goes back to the queue
+ * behind everything waiting now, after a pause that doubles with each crash (pauseMs, 2×, 4×, …): one orphan
+ * cannot take every restart's first slot, and a job caught in a burst of outside kills (a crash loop that is
+ * not its fault) runs again after the burst rather than inside it. The `maxCrashes`-th crash fails it for good, in words: a job whose runs kill the
+ * worker every time (a poison job) must end. Returns the ids of both kinds.
+ */
+export function requeueStalled(db: DbLike, maxCrashes: number, pauseMs: number, now = Date.now()): { requeued: string[]; poisoned: string[] } {
+  const stalled = sql`state = 'running' AND lease_until < ${now}`;
+  const poisoned = db.all<{ id: string }>(sql`
+    UPDATE jobs SET state = 'failed', crashes = crashes + 1, attempts = max(attempts - 1, 0), lease_until = NULL, worker_id = NULL,
+      error = ${JSON.stringify(poisonError(maxCrashes))}, updated_at = ${now}
+    WHERE ${stalled} AND crashes + 1 >= ${maxCrashes}
+    RETURNING id`);
+  const requeued = db.all<{ id: string }>(sql`
+    UPDATE jobs SET state = 'queued', crashes = crashes + 1, attempts = max(attempts - 1, 0), lease_until = NULL, worker_id = NULL,
+      run_after = ${now} + ${pauseMs} * (1 << min(crashes, 16)), updated_at = ${now}
+    WHERE ${stalled}
+    RETURNING id`);
+  return { requeued: requeued.map((r) => r.id), poisoned: poisoned.map((r) => r.id) };
+}
+
+/** A stopping worker hands its job back: queued again at once, and the run does not count as an attempt. */
+export function releaseJob(db: DbLike, id: string, workerId: string, now = Date.now()): boolean {
+  return db
+    .update(jobs)
+    .set({ state: 'queued', attempts: sql`max(${jobs.attempts} - 1, 0)`, runAfter: now, leaseUntil: null, workerId: null, updatedAt: now })
+    .where(owned(id, workerId))
+    .run().changes === 1;
 }
 
 function owned(id: string, workerId: string) {
@@ -77,14 +109,6 @@ export function failJob(
     .set({ ...next, error, leaseUntil: null, workerId: null, updatedAt: now })
     .where(owned(id, workerId))
     .run().changes === 1;
-}
-
-/** A job whose worker died too often: its lease ran out with no attempts left. */
-export function failAbandoned(db: DbLike, id: string, now = Date.now()): void {
-  db.update(jobs)
-    .set({ state: 'failed', error: { code: 'engine.failed', message: 'The worker stopped while running this edit, too many times.' }, leaseUntil: null, updatedAt: now })
-    .where(eq(jobs.id, id))
-    .run();
 }
 
 /** Cancel a job that has not finished; true when something was cancelled. */

@@ -79,8 +79,11 @@ export const jobs = sqliteTable(
     kind: text('kind').notNull(),
     conversationId: text('conversation_id').references(() => conversations.id, { onDelete: 'cascade' }),
     state: text('state', { enum: ['queued', 'running', 'done', 'failed', 'cancelled'] }).notNull(),
+    /** Runs that ended in a failure of the job (the engine threw); a run cut short by a dead worker gives its attempt back. */
     attempts: integer('attempts').notNull().default(0),
     maxAttempts: integer('max_attempts').notNull(),
+    /** Runs whose worker died under them (killed, crashed): past JOB_MAX_CRASHES the job is taken for poison and fails in words. */
+    crashes: integer('crashes').notNull().default(0),
     runAfter: integer('run_after').notNull(),
     leaseUntil: integer('lease_until'),
     workerId: text('worker_id'),
@@ -89,10 +92,16 @@ export const jobs = sqliteTable(
     error: text('error', { mode: 'json' }).$type<{ code: string; message: string }>(),
     progress: real('progress').notNull().default(0),
     ref: text('ref').notNull(),
+    /** When the outcome (result, failure, cancellation) reached the conversation; null until then (an outbox). */
+    deliveredAt: integer('delivered_at'),
+    /** A process delivering the outcome holds it until then; after that another may (its deliverer died). */
+    deliveryUntil: integer('delivery_until'),
+    /** Messages of the outcome already sent (a result is three), so a resumed delivery sends only the rest. */
+    deliveryStep: integer('delivery_step').notNull().default(0),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [index('jobs_claim').on(t.state, t.runAfter)],
+  (t) => [index('jobs_claim').on(t.state, t.runAfter), index('jobs_undelivered').on(t.updatedAt).where(sql`delivered_at IS NULL`)],
 );
 
 /** Platform events already handled (Slack retries, Discord re-deliveries, double-clicks). */

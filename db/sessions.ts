@@ -5,6 +5,7 @@ import type { EditParams } from '../src/session/params.ts';
 import type { Detections, EditSession, EditType, Version } from '../src/session/session.ts';
 import { insertJob, type NewJob } from './jobs.ts';
 import type { Db } from './open.ts';
+import { markSeen } from './seen.ts';
 import { blobs, conversations, versions } from './schema.ts';
 
 function refWhere(ref: ConversationRef) {
@@ -89,14 +90,24 @@ export function loadSessionById(db: Db, id: string): EditSession | null {
 const conflict = () =>
   new BrushtalkError('session.conflict', 'Someone else changed this conversation at the same moment; please try again.', { retryable: true });
 
+/** The platform event a save answers: marked seen in the save's own transaction. */
+export interface SeenEvent {
+  platform: string;
+  eventId: string;
+}
+
 /**
  * Persist a session that was loaded at `session.rev`: new versions are inserted, the head and stacks
  * updated, and any jobs inserted — all in one transaction, so a queued job never exists without the state
- * it was queued from. Throws session.conflict when another writer saved first. Returns the new rev.
+ * it was queued from. `seen` (the message the turn answers) is marked in the same transaction: a crash before
+ * the commit leaves the message unseen, so the platform's redelivery is taken; a message already marked (by
+ * another process taking the same redelivery) rolls the save back with turn.duplicate. Throws
+ * session.conflict when another writer saved first. Returns the new rev.
  */
-export function saveSession(db: Db, session: EditSession, newJobs: NewJob[] = []): number {
+export function saveSession(db: Db, session: EditSession, newJobs: NewJob[] = [], seen?: SeenEvent): number {
   const now = Date.now();
   return db.transaction((tx) => {
+    if (seen && !markSeen(tx, seen.platform, seen.eventId, now)) throw new BrushtalkError('turn.duplicate', 'That message was already handled.');
     const fields = { headVersionId: session.headId, undoStack: session.undo, redoStack: session.redo, updatedAt: now };
     if (session.rev === 0) {
       const inserted = tx

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { createBlobStore } from '../db/blobs.ts';
+import { createJobDeliveries } from '../db/deliveries.ts';
 import { createSqliteJobQueue } from '../db/job-queue.ts';
 import { createJobRecords } from '../db/job-records.ts';
 import { openDatabase, type Database_ } from '../db/open.ts';
@@ -12,8 +13,11 @@ import { createEditProcessor } from './edit/run-edit.ts';
 import { createRenderProcessor, remoteEditPayload, remoteEditSettler } from './edit/remote.ts';
 import { createJobMetrics } from './health/metrics.ts';
 import type { BullmqJobQueue } from './jobs/bullmq-queue.ts';
+import { createPayloadStore, type PayloadStore } from './jobs/payloads.ts';
 import type { RedisClients } from './jobs/redis.ts';
 import type { InpaintEngine } from './engines/engine.ts';
+import { createPixelBudget } from './images/budget.ts';
+import type { DecodeLimits } from './images/codec.ts';
 import type { JobQueue, WorkerHandle } from './jobs/queue.ts';
 import type { Logger } from './log.ts';
 import type { BlobStore, SessionStore } from './store.ts';
@@ -79,6 +83,8 @@ async function loadBullmq() {
 
 export async function createApp(options: AppOptions): Promise<App> {
   const { config, log } = options;
+  // One pixel budget for the process: turns decoding uploads and the in-process worker's edits share it.
+  const limits: DecodeLimits = { ...config.limits, budget: createPixelBudget(config.limits.budgetPixels) };
   const engine = options.engine ?? (await createDefaultEngine(config, log));
   const vision = options.vision ?? createDefaultVision(config, log);
   const interpret = options.interpret ?? defaultInterpreter(config, log);
@@ -93,18 +99,22 @@ export async function createApp(options: AppOptions): Promise<App> {
   // REDIS_URL: jobs go through BullMQ (workers anywhere); otherwise the embedded SQLite queue.
   const records = createJobRecords(database.db, config.jobs.maxAttempts);
   const redis: RedisClients | null = bullmq && config.redis ? bullmq.createRedisClients(config.redis.url, log) : null;
+  // Through Redis the pictures travel beside the job, by reference, and go once the outcome is applied.
+  const payloads: PayloadStore | null = redis && config.redis ? createPayloadStore(redis.client('payloads'), config.redis.queueName) : null;
   const bull: BullmqJobQueue | null =
-    bullmq && redis && config.redis
+    bullmq && redis && payloads && config.redis
       ? bullmq.createBullmqJobQueue({
           redis,
           queueName: config.redis.queueName,
           records,
           maxAttempts: config.jobs.maxAttempts,
+          maxCrashes: config.jobs.maxCrashes,
           retryBaseMs: config.jobs.retryBaseMs,
           leaseMs: config.jobs.leaseMs,
           log,
-          prepare: (record) => remoteEditPayload(blobs, record),
-          settle: remoteEditSettler({ sessions, blobs, log }),
+          prepare: (record) => remoteEditPayload(blobs, payloads, record),
+          settle: remoteEditSettler({ sessions, blobs, payloads, log }),
+          discard: (jobId) => payloads.drop(jobId),
         })
       : null;
   const queue: JobQueue = bull ?? createSqliteJobQueue(database.db, { ...config.jobs, log });
@@ -114,9 +124,18 @@ export async function createApp(options: AppOptions): Promise<App> {
     if (event.type === 'failed') metrics.finished({ ok: false, ms: 0, code: event.job.error?.code });
   });
   const adapters = new Map<string, ChatAdapter>();
-  const delivery = startResultDelivery({ queue, sessions, blobs, log, replyTo: (ref) => adapters.get(ref.platform)?.replyTo(ref) ?? null });
+  const delivery = startResultDelivery({
+    queue,
+    sessions,
+    blobs,
+    log,
+    // A delivery is held for a lease: a process that dies while sending leaves it to the next sweep anywhere.
+    deliveries: createJobDeliveries(database.db, config.jobs.leaseMs),
+    sweepMs: Math.max(500, Math.floor(config.jobs.leaseMs / 2)),
+    replyTo: (ref) => adapters.get(ref.platform)?.replyTo(ref) ?? null,
+  });
   const views = createSessionViews({ sessions, blobs, queue });
-  const handleTurn = createTurnHandler({ sessions, settings: createSettingsStore(database.db), blobs, queue, log, limits: config.limits, engine, vision, interpret, caps: config.caps });
+  const handleTurn = createTurnHandler({ sessions, settings: createSettingsStore(database.db), blobs, queue, log, limits, engine, vision, interpret, caps: config.caps });
   let worker: WorkerHandle | null = null;
 
   async function settled(ref: ConversationRef): Promise<void> {
@@ -145,7 +164,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       cliSessions: () => sessions.listChannels('cli', 'local', 50),
       status: () => serviceStatus(config, engine, checkVisionModel),
       async findInPicture(image, phrase) {
-        const found = await findInPicture(vision, config.limits, image, phrase);
+        const found = await findInPicture(vision, limits, image, phrase);
         const { boxes, selected, threshold } = found.detections;
         const lines = boxes.map(
           (b, i) => `${selected.includes(i) ? '*' : ' '} ${i + 1}. ${b.label} ${(b.score * 100).toFixed(0)}% at ${b.x},${b.y},${b.w},${b.h}`,
@@ -162,10 +181,12 @@ export async function createApp(options: AppOptions): Promise<App> {
     database,
     attach(adapter) {
       adapters.set(adapter.platform, adapter);
+      // Outcomes a previous process finished but never sent to this platform's conversations.
+      delivery.sweep();
     },
     startWorker() {
       // Through Redis the worker renders from the job alone, as a remote one would; the bot applies the result.
-      const processor = bull ? createRenderProcessor({ engine, limits: config.limits }) : createEditProcessor({ sessions, blobs, engine, limits: config.limits, log });
+      const processor = bull && payloads ? createRenderProcessor({ engine, limits, payloads }) : createEditProcessor({ sessions, blobs, engine, limits, log });
       worker ??= queue.run(processor, { concurrency: config.jobs.concurrency });
     },
     async ready() {

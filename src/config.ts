@@ -17,8 +17,10 @@ const schema = z.object({
   NODE_ENV: z.string().optional(),
   MAX_INPUT_BYTES: integer(1024, 1024 ** 3).default(25 * 1024 * 1024),
   MAX_INPUT_MEGAPIXELS: z.coerce.number().positive().max(268).default(40),
+  DECODE_BUDGET_MEGAPIXELS: z.coerce.number().positive().max(1000).default(48),
   JOB_LEASE_MS: integer(200, 3_600_000).default(30_000),
   JOB_MAX_ATTEMPTS: integer(1, 20).default(3),
+  JOB_MAX_CRASHES: integer(1, 50).default(5),
   JOB_RETRY_BASE_MS: integer(0, 600_000).default(2_000),
   WORKER_CONCURRENCY: integer(1, 16).default(1),
   WORKER_POLL_MS: integer(10, 60_000).default(250),
@@ -74,8 +76,10 @@ export interface Config {
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   /** LOG_FORMAT; unset: JSON in production (NODE_ENV=production), otherwise readable on a terminal and JSON when piped. */
   logFormat: 'json' | 'pretty' | 'auto';
-  limits: { maxBytes: number; maxPixels: number };
-  jobs: { leaseMs: number; maxAttempts: number; retryBaseMs: number; concurrency: number; pollMs: number };
+  /** budgetPixels: pictures decoded, edited and encoded at once in one process, in pixels (images/budget.ts). */
+  limits: { maxBytes: number; maxPixels: number; budgetPixels: number };
+  /** maxAttempts counts failures of a job; maxCrashes deaths of its worker under it (then it is poison). */
+  jobs: { leaseMs: number; maxAttempts: number; maxCrashes: number; retryBaseMs: number; concurrency: number; pollMs: number };
   /** Set: jobs go through BullMQ on this Redis and workers may run anywhere (`brushtalk worker`). */
   redis: { url: string; queueName: string } | null;
   /** Edits one user / one conversation may have waiting or running at once. */
@@ -148,10 +152,11 @@ export function loadConfig(env: Environment = process.env, defaults: Environment
         : null,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT ?? (e.NODE_ENV === 'production' ? 'json' : 'auto'),
-    limits: { maxBytes: e.MAX_INPUT_BYTES, maxPixels: Math.round(e.MAX_INPUT_MEGAPIXELS * 1_000_000) },
+    limits: { maxBytes: e.MAX_INPUT_BYTES, maxPixels: Math.round(e.MAX_INPUT_MEGAPIXELS * 1_000_000), budgetPixels: Math.round(e.DECODE_BUDGET_MEGAPIXELS * 1_000_000) },
     jobs: {
       leaseMs: e.JOB_LEASE_MS,
       maxAttempts: e.JOB_MAX_ATTEMPTS,
+      maxCrashes: e.JOB_MAX_CRASHES,
       retryBaseMs: e.JOB_RETRY_BASE_MS,
       concurrency: e.WORKER_CONCURRENCY,
       pollMs: e.WORKER_POLL_MS,

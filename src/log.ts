@@ -97,8 +97,8 @@ export function holdLines(target: LogDestination, maxMs = 5_000): LogDestination
 // Crockford base32 without ambiguous letters: easy to read aloud and to type into a log search.
 const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-/** A short reference id, shown to users in error replies and attached to every log line of a turn or job. */
-export function newRef(prefix: 'T' | 'J' = 'T'): string {
+/** A short reference id, shown to users in error replies and attached to every log line of a turn or job (P: the process). */
+export function newRef(prefix: 'T' | 'J' | 'P' = 'T'): string {
   const bytes = randomBytes(6);
   let out = '';
   for (const b of bytes) out += alphabet[b & 31];

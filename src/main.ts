@@ -5,6 +5,7 @@ import type { App } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
 import { exitCodeFor, isBrushtalkError } from './errors.ts';
 import { startHealthServer } from './health/server.ts';
+import { installLastResort } from './last-resort.ts';
 import { listenOrExplain } from './listen.ts';
 import { createLogger, holdLines, type Logger } from './log.ts';
 
@@ -38,6 +39,17 @@ async function main(argv: string[]): Promise<number> {
     const [{ createDefaultInterpreter }, { runEvalCommand }] = await Promise.all([import('./agent/models.ts'), import('./agent/eval.ts')]);
     const { instructor } = await createDefaultInterpreter(config, log);
     return runEvalCommand(argv.slice(1), { instructor, stdout: (t) => console.log(t), stderr: (t) => console.error(t) });
+  }
+  // The long-running commands: the last resort logs what every handler missed, and says whether to go on.
+  if (command === 'serve' || command === 'worker') {
+    // A fatal line written while start-up logs are held back still reaches stderr before the exit.
+    installLastResort({
+      log,
+      exit(code) {
+        releaseLogs();
+        process.exit(code);
+      },
+    });
   }
   if (command === 'worker') return runWorker(config, log);
   if (command === 'discord') {

@@ -27,9 +27,14 @@ export interface BlobStore {
 export interface SessionStore {
   loadByRef(ref: ConversationRef): EditSession | null;
   loadById(id: string): EditSession | null;
-  /** Save a session loaded at session.rev, with jobs to enqueue in the same transaction; throws session.conflict. */
-  save(session: EditSession, jobs?: JobSpec[]): number;
-  /** False when this (platform, event id) was handled before. */
+  /**
+   * Save a session loaded at session.rev, with jobs to enqueue and the platform event it answers marked seen,
+   * all in one transaction; throws session.conflict, or turn.duplicate when the event was marked already.
+   */
+  save(session: EditSession, jobs?: JobSpec[], seen?: { platform: string; eventId: string }): number;
+  /** Whether this (platform, event id) was handled before. */
+  seen(platform: string, eventId: string): boolean;
+  /** Mark a handled event that saved nothing; false when it was marked before. */
   markSeen(platform: string, eventId: string): boolean;
   /** The channel ids of a platform's conversations in one scope, most recently changed first. */
   listChannels(platform: string, scope: string, limit: number): string[];

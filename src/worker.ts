@@ -2,10 +2,12 @@ import type { Config } from './config.ts';
 import { createRenderProcessor } from './edit/remote.ts';
 import type { InpaintEngine } from './engines/engine.ts';
 import { BrushtalkError } from './errors.ts';
+import { createPixelBudget } from './images/budget.ts';
 import { createJobMetrics } from './health/metrics.ts';
 import type { HealthChecks } from './health/server.ts';
 import type { Logger } from './log.ts';
 import { startBullmqWorker } from './jobs/bullmq-worker.ts';
+import { createPayloadStore } from './jobs/payloads.ts';
 import { createRedisClients } from './jobs/redis.ts';
 
 export interface StandaloneWorker {
@@ -17,18 +19,22 @@ export interface StandaloneWorker {
 
 /**
  * `brushtalk worker`: pulls edits from Redis and renders them with the configured engine. It needs no
- * database and no chat tokens — the job carries the pictures and the bots apply the results.
+ * database and no chat tokens — the pictures wait beside the job in Redis and the bots apply the results.
  */
 export function startStandaloneWorker(options: { config: Config; log: Logger; engine: InpaintEngine }): StandaloneWorker {
   const { config, log, engine } = options;
   if (!config.redis) throw new BrushtalkError('config.invalid', 'Configuration error: `brushtalk worker` needs REDIS_URL (the Redis the bots queue edits on).');
   const redis = createRedisClients(config.redis.url, log);
   const metrics = createJobMetrics('worker');
-  const worker = startBullmqWorker(createRenderProcessor({ engine, limits: config.limits }), {
+  const payloads = createPayloadStore(redis.client('payloads'), config.redis.queueName);
+  const limits = { ...config.limits, budget: createPixelBudget(config.limits.budgetPixels) };
+  const worker = startBullmqWorker(createRenderProcessor({ engine, limits, payloads }), {
     redis,
     queueName: config.redis.queueName,
     concurrency: config.jobs.concurrency,
     leaseMs: config.jobs.leaseMs,
+    maxCrashes: config.jobs.maxCrashes,
+    crashPauseMs: config.jobs.retryBaseMs,
     graceMs: config.workerGraceMs,
     log,
     onFinished: (outcome) => metrics.finished(outcome),

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { InpaintEngine } from '../engines/engine.ts';
 import { BrushtalkError, isBrushtalkError } from '../errors.ts';
 import { blendImages } from '../images/blend.ts';
-import { decodeImage, decodeMask, encodePng, resizeMask, resizeRgb, type DecodeLimits } from '../images/codec.ts';
+import { editWeight, withinBudget } from '../images/budget.ts';
+import { decodeImage, decodeMask, encodePng, imagePixels, resizeMask, resizeRgb, storedPictureLimits, type DecodeLimits } from '../images/codec.ts';
 import { backgroundMetrics } from '../images/metrics.ts';
 import { beforeAfter, maskOverlay } from '../images/preview.ts';
 import { maskCoverage } from '../images/raster.ts';
@@ -74,54 +75,68 @@ export async function renderEdit(
   signal: AbortSignal,
   progress: (fraction: number) => void,
 ): Promise<RenderedEdit> {
-  const { spec } = input;
   try {
-    const started = performance.now();
-    const image = await decodeImage(input.image, deps.limits);
-    const hole = await decodeMask(input.mask, image.width, image.height, deps.limits);
-    const size = engineSize(image.width, image.height, deps.engine.sizePolicy);
-    const resized = size.width === image.width && size.height === image.height;
-    const small = resized ? image : await resizeRgb(image, size.width, size.height);
-    const smallHole = resized ? hole : await resizeMask(hole, size.width, size.height);
-    progress(0.05);
-    const engineStarted = performance.now();
-    const generated = await deps.engine.inpaint(
-      { image: small, hole: smallHole, caption: spec.caption, negativePrompt: spec.negativePrompt, seed: spec.params.seed, steps: spec.params.steps, guidance: spec.params.guidance, strength: spec.params.strength },
-      signal,
-      (fraction) => progress(0.05 + fraction * 0.85),
-    );
-    const engineMs = performance.now() - engineStarted;
-    const full = resized ? generated.image : await resizeRgb(generated.image, image.width, image.height);
-    const output = spec.params.blend ? blendImages(image, full, hole) : full;
-    const measured = backgroundMetrics(image, output, hole);
-    const strip = beforeAfter(image, output);
-    const rendered: RenderedEdit = {
-      result: { png: await encodePng(output), width: output.width, height: output.height },
-      overlay: { png: await encodePng(maskOverlay(image, hole)), width: image.width, height: image.height },
-      compare: { png: await encodePng(strip), width: strip.width, height: strip.height },
-      // An engine may name what it actually ran (the classical engine: which fill), for the reply and history.
-      engine: typeof generated.info.engine === 'string' ? generated.info.engine : deps.engine.name,
-      generative: deps.engine.generative,
-      deterministic: deps.engine.deterministic,
-      metrics: {
-        mse: measured.mse,
-        psnr: Number.isFinite(measured.psnr) ? measured.psnr : null,
-        ssim: measured.ssim,
-        maskCoverage: maskCoverage(hole),
-        engineWidth: size.width,
-        engineHeight: size.height,
-        engineMs: Math.round(engineMs),
-        totalMs: 0,
-        ...generated.info,
-      },
-    };
-    rendered.metrics.totalMs = Math.round(performance.now() - started);
-    progress(0.95);
-    return rendered;
+    // The full-size picture, its mask and the three PNGs live for the whole render: inside the pixel budget.
+    const limits = storedPictureLimits(deps.limits);
+    return await withinBudget(limits.budget, editWeight * (await imagePixels(input.image, limits)), () => render({ ...deps, limits }, input, signal, progress));
   } catch (error) {
     if (isBrushtalkError(error)) throw error;
     throw new BrushtalkError('engine.failed', 'The edit failed while rendering.', { cause: error, retryable: true });
   }
+}
+
+async function render(deps: RenderDeps, input: RenderInput, signal: AbortSignal, progress: (fraction: number) => void): Promise<RenderedEdit> {
+  const { spec } = input;
+  const started = performance.now();
+  const image = await decodeImage(input.image, deps.limits);
+  const hole = await decodeMask(input.mask, image.width, image.height, deps.limits);
+  const size = engineSize(image.width, image.height, deps.engine.sizePolicy);
+  const resized = size.width === image.width && size.height === image.height;
+  const small = resized ? image : await resizeRgb(image, size.width, size.height);
+  const smallHole = resized ? hole : await resizeMask(hole, size.width, size.height);
+  progress(0.05);
+  const engineStarted = performance.now();
+  const generated = await deps.engine.inpaint(
+    { image: small, hole: smallHole, caption: spec.caption, negativePrompt: spec.negativePrompt, seed: spec.params.seed, steps: spec.params.steps, guidance: spec.params.guidance, strength: spec.params.strength },
+    signal,
+    (fraction) => progress(0.05 + fraction * 0.85),
+  );
+  const engineMs = performance.now() - engineStarted;
+  const full = resized ? generated.image : await resizeRgb(generated.image, image.width, image.height);
+  const output = spec.params.blend ? blendImages(image, full, hole) : full;
+  const measured = backgroundMetrics(image, output, hole);
+  // Each preview is encoded as soon as it is drawn and never kept in a variable: at full size they are the
+  // largest things an edit holds (the strip is twice the picture), and the garbage collector may take one
+  // while the next is drawn.
+  const compare = await encodeRgb(beforeAfter(image, output));
+  const overlay = await encodeRgb(maskOverlay(image, hole));
+  const rendered: RenderedEdit = {
+    result: await encodeRgb(output),
+    overlay,
+    compare,
+    // An engine may name what it actually ran (the classical engine: which fill), for the reply and history.
+    engine: typeof generated.info.engine === 'string' ? generated.info.engine : deps.engine.name,
+    generative: deps.engine.generative,
+    deterministic: deps.engine.deterministic,
+    metrics: {
+      mse: measured.mse,
+      psnr: Number.isFinite(measured.psnr) ? measured.psnr : null,
+      ssim: measured.ssim,
+      maskCoverage: maskCoverage(hole),
+      engineWidth: size.width,
+      engineHeight: size.height,
+      engineMs: Math.round(engineMs),
+      totalMs: 0,
+      ...generated.info,
+    },
+  };
+  rendered.metrics.totalMs = Math.round(performance.now() - started);
+  progress(0.95);
+  return rendered;
+}
+
+async function encodeRgb(image: { width: number; height: number; data: Uint8Array }): Promise<RenderedPng> {
+  return { png: await encodePng(image), width: image.width, height: image.height };
 }
 
 /**

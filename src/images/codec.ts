@@ -8,14 +8,24 @@ import sharp from 'sharp';
 import type { Metadata, Sharp, SharpOptions } from 'sharp';
 import { BrushtalkError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
+import type { PixelBudget } from './budget.ts';
 import type { Mask, RgbImage } from './raster.ts';
+import { sniffFormat } from './sniff.ts';
 
 export interface DecodeLimits {
   maxBytes: number;
   maxPixels: number;
+  /** Pixels of pictures worked on at once in this process (images/budget.ts); absent: no bound. */
+  budget?: PixelBudget;
 }
 
 export const defaultDecodeLimits: DecodeLimits = { maxBytes: 25 * 1024 * 1024, maxPixels: 40_000_000 };
+
+/**
+ * Limits for our own stored PNGs (an upload that passed the checks, a result, a mask): bounded by pixels, not by
+ * the upload's byte limit — a 24-megapixel photo taken in as a 10 MB JPEG is stored as a ~45 MB PNG.
+ */
+export const storedPictureLimits = (limits: DecodeLimits): DecodeLimits => ({ ...limits, maxBytes: Number.MAX_SAFE_INTEGER });
 
 const allowedFormats = ['png', 'jpeg', 'webp', 'gif', 'avif', 'tiff'] as const;
 type AllowedFormat = (typeof allowedFormats)[number];
@@ -93,7 +103,16 @@ interface Decoded {
   raw: RgbImage;
 }
 
-async function decodeToRgb(bytes: Uint8Array, limits: DecodeLimits, background: string): Promise<Decoded> {
+/** A checked header: the file is one of the formats we read and its pixels are within the limit. */
+interface Probed {
+  format: AllowedFormat;
+  width: number;
+  height: number;
+  input: Buffer;
+  options: SharpOptions;
+}
+
+async function probe(bytes: Uint8Array, limits: DecodeLimits): Promise<Probed> {
   if (bytes.length === 0) throw new BrushtalkError('image.empty', 'That file is empty (0 bytes). Try uploading it again.');
   if (bytes.length > limits.maxBytes) {
     throw new BrushtalkError(
@@ -120,13 +139,26 @@ async function decodeToRgb(bytes: Uint8Array, limits: DecodeLimits, background: 
   if (detected === 'heic') throw heicError();
   // Our sniff and libvips' loader must agree; a mismatch means a polyglot file, which we do not want to guess at.
   if (detected !== sniffed) throw unsupported(String(detected));
+  return { format: sniffed, width: meta.width, height: meta.height, input, options };
+}
 
+/**
+ * The pixels a picture will take once decoded, from its header alone (every check decodeImage makes before
+ * decoding, with the same worded refusals): what a caller asks the pixel budget for.
+ */
+export async function imagePixels(bytes: Uint8Array, limits: DecodeLimits): Promise<number> {
+  const { width, height } = await probe(bytes, limits);
+  return width * height;
+}
+
+async function decodeToRgb(bytes: Uint8Array, limits: DecodeLimits, background: string): Promise<Decoded> {
+  const { format, input, options } = await probe(bytes, limits);
   try {
     const out = await pipeline(sharp(input, { ...options, autoOrient: true }), background)
       .raw()
       .toBuffer({ resolveWithObject: true });
     const { width, height, channels } = out.info;
-    return { format: sniffed, raw: { width, height, data: takeChannels(out.data, channels, 3, width * height) } };
+    return { format, raw: { width, height, data: takeChannels(out.data, channels, 3, width * height) } };
   } catch (error) {
     throw classify(error);
   }
@@ -162,49 +194,6 @@ function takeChannels(data: Buffer, have: number, want: number, pixels: number):
     for (let c = 0; c < want; c++) out[p * want + c] = data[p * have + Math.min(c, have - 1)];
   }
   return out;
-}
-
-// --- format sniffing: by content, never by name --------------------------------------------------------
-
-function sniffFormat(b: Uint8Array): string {
-  const ascii = (start: number, end: number) => String.fromCharCode(...b.subarray(start, Math.min(end, b.length)));
-  if (b.length >= 8 && b[0] === 0x89 && ascii(1, 4) === 'PNG') return 'png';
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
-  if (ascii(0, 6) === 'GIF87a' || ascii(0, 6) === 'GIF89a') return 'gif';
-  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
-  if (ascii(0, 4) === 'II*\0' || ascii(0, 4) === 'MM\0*') return 'tiff';
-  if (ascii(4, 8) === 'ftyp') return sniffIsoBmff(b);
-  if (ascii(0, 5) === '%PDF-') return 'pdf';
-  if (ascii(0, 2) === 'BM') return 'bmp';
-  if (ascii(0, 4) === '8BPS') return 'psd';
-  if (b[0] === 0xff && b[1] === 0x0a) return 'jxl';
-  if (ascii(0, 4) === '\0\0\x01\0') return 'ico';
-  if (/^P[1-7]\s/.test(ascii(0, 3))) return 'ppm';
-  const head = new TextDecoder('utf-8', { fatal: false }).decode(b.subarray(0, 4096)).replace(/^\uFEFF/, '').trimStart();
-  if (head.startsWith('<')) return /<svg[\s>]/i.test(head) || /\.svg|svg\+xml|<!DOCTYPE svg/i.test(head) ? 'svg' : 'xml';
-  if (looksLikeText(b.subarray(0, 4096))) return 'text';
-  return 'unknown';
-}
-
-/** AVIF and HEIC share the HEIF container; the brands in the ftyp box tell them apart. */
-function sniffIsoBmff(b: Uint8Array): string {
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const boxSize = b.length >= 8 ? view.getUint32(0) : 0;
-  const end = Math.min(b.length, Math.max(16, Math.min(boxSize, 256)));
-  const brands: string[] = [];
-  for (let at = 8; at + 4 <= end; at += 4) {
-    if (at !== 12) brands.push(String.fromCharCode(...b.subarray(at, at + 4))); // skip minor_version
-  }
-  if (brands.some((x) => x === 'avif' || x === 'avis')) return 'avif';
-  if (brands.some((x) => ['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'hevm', 'hevs', 'mif1', 'msf1'].includes(x))) return 'heic';
-  return 'video';
-}
-
-function looksLikeText(b: Uint8Array): boolean {
-  if (b.length === 0) return false;
-  let printable = 0;
-  for (const c of b) if (c === 9 || c === 10 || c === 13 || (c >= 32 && c < 127) || c >= 128) printable++;
-  return printable / b.length > 0.95 && !b.includes(0);
 }
 
 function isAllowed(format: string): format is AllowedFormat {

@@ -12,6 +12,8 @@ export interface BullmqQueueOptions {
   queueName: string;
   records: JobRecords;
   maxAttempts: number;
+  /** Worker deaths under one job before it fails as poison (in-process workers; `brushtalk worker` reads its own). */
+  maxCrashes: number;
   retryBaseMs: number;
   leaseMs: number;
   log: Logger;
@@ -19,6 +21,8 @@ export interface BullmqQueueOptions {
   prepare?(record: JobRecord): Promise<Record<string, unknown>>;
   /** Turns a worker's result into the record's result (edits: apply it to the session). Default: as is. */
   settle?(record: JobRecord, result: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** The job's outcome is recorded here (done, failed for good, cancelled): drop what travelled beside it. */
+  discard?(jobId: string): Promise<void>;
   /** How often the bot compares its queued and running rows with Redis (missed events, lost adds). */
   reconcileMs?: number;
 }
@@ -45,14 +49,16 @@ const meanKey = (queueName: string) => `brushtalk:${queueName}:mean-ms`;
 export function createBullmqJobQueue(options: BullmqQueueOptions): BullmqJobQueue {
   const { redis, queueName, records, log } = options;
   const command = redis.client('queue');
+  // Redis stays small and bounded: jobs and results carry picture names only (payloads.ts), the events stream
+  // is capped, and finished jobs are kept only as long as a restarted bot needs them to catch up (reconcile).
   const queue = new Queue<WireJob, WireResult>(queueName, {
     connection: command,
-    streams: { events: { maxLen: 2000 } },
+    streams: { events: { maxLen: 500 } },
     defaultJobOptions: {
       attempts: options.maxAttempts,
       backoff: { type: 'exponential', delay: options.retryBaseMs },
-      removeOnComplete: { age: 3600, count: 2000 },
-      removeOnFail: { age: 24 * 3600, count: 5000 },
+      removeOnComplete: { age: 3600, count: 500 },
+      removeOnFail: { age: 24 * 3600, count: 500 },
     },
   });
   const events = new QueueEvents(queueName, { connection: redis.client('events') });
@@ -75,10 +81,12 @@ export function createBullmqJobQueue(options: BullmqQueueOptions): BullmqJobQueu
     }
   };
   const ours = (jobId: string) => records.get(jobId);
+  const discard = (jobId: string) => void options.discard?.(jobId).catch((error: unknown) => log.warn({ err: error, jobId }, 'could not drop a job’s pictures from Redis'));
   const active = (record: JobRecord | null): record is JobRecord => record !== null && (record.state === 'queued' || record.state === 'running');
 
   async function completed(jobId: string, wire: WireResult | undefined): Promise<void> {
     const record = ours(jobId);
+    if (record && !active(record)) discard(jobId); // cancelled while it ran: its pictures go all the same
     if (!active(record) || !wire) return;
     durations.record(wire.ms);
     void command.set(meanKey(queueName), String(Math.round(durations.mean()!)), 'EX', 24 * 3600).catch(() => undefined);
@@ -92,17 +100,27 @@ export function createBullmqJobQueue(options: BullmqQueueOptions): BullmqJobQueu
     } finally {
       sent.delete(jobId);
     }
+    discard(jobId);
   }
 
   function failed(jobId: string, reason: string | undefined, willRetry: boolean): void {
     const record = ours(jobId);
     if (!active(record)) return;
     if (records.failed(jobId, decodeFailure(reason), willRetry)) emit({ type: 'failed', job: records.get(jobId)!, willRetry });
-    if (!willRetry) sent.delete(jobId);
+    if (!willRetry) {
+      sent.delete(jobId);
+      discard(jobId);
+    }
   }
 
   async function retried(jobId: string): Promise<void> {
     const job = await Job.fromId<WireJob, WireResult>(queue, jobId);
+    const deferred = job?.data.deferred;
+    if (job && deferred && deferred.crashes === job.stalledCounter && deferred.attempts === job.attemptsMade) {
+      // Not a failure: a worker moved it behind the queue after a crash. Waiting again, nothing to tell.
+      if (ours(jobId)?.state === 'running') records.failed(jobId, { code: 'engine.crashed', message: 'The worker stopped while running this edit.' }, true);
+      return;
+    }
     failed(jobId, job?.failedReason, true);
   }
 
@@ -219,7 +237,7 @@ export function createBullmqJobQueue(options: BullmqQueueOptions): BullmqJobQueu
     },
     load: ({ userId = null, conversationId = null }) => load(userId, conversationId),
     run(processor, { concurrency = 1 } = {}) {
-      const worker = startBullmqWorker(processor, { redis, queueName, concurrency, leaseMs: options.leaseMs, log });
+      const worker = startBullmqWorker(processor, { redis, queueName, concurrency, leaseMs: options.leaseMs, maxCrashes: options.maxCrashes, crashPauseMs: options.retryBaseMs, log });
       workers.push(worker);
       return worker;
     },
@@ -238,6 +256,7 @@ export function createBullmqJobQueue(options: BullmqQueueOptions): BullmqJobQueu
       const job = await Job.fromId(queue, jobId);
       if (job && ['waiting', 'prioritized', 'delayed'].includes(await job.getState())) await job.remove().catch(() => undefined);
       emit({ type: 'cancelled', job: records.get(jobId)! });
+      discard(jobId);
       return true;
     },
     async get(jobId) {

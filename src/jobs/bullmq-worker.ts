@@ -1,7 +1,7 @@
-import { Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { isBrushtalkError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { JobProcessor, JobRecord, WorkerHandle } from './queue.ts';
+import { poisonError, type JobProcessor, type JobRecord, type WorkerHandle } from './queue.ts';
 import { cancelKey, type RedisClients } from './redis.ts';
 
 /** What travels through Redis: the record's identity and the payload the worker needs (input PNGs included). */
@@ -10,6 +10,8 @@ export interface WireJob {
   ref: string;
   userId: string | null;
   payload: Record<string, unknown>;
+  /** Set when a worker put the job back after a crash: the crash count and attempts it had then. */
+  deferred?: { crashes: number; attempts: number };
 }
 
 /** What a worker returns: the processor's result and how long it took (for ETAs and metrics). */
@@ -31,8 +33,9 @@ export function decodeFailure(reason: string | undefined): { code: string; messa
   } catch {
     // not ours: a stalled-too-often job, or BullMQ's own words
   }
-  const stalled = /stalled/i.test(reason ?? '');
-  return { code: 'engine.failed', message: stalled ? 'The worker stopped while running this edit, too many times.' : 'The edit failed on our side.' };
+  // BullMQ's own words for a job that stalled past maxStalledCount: its workers kept dying under it (poison).
+  if (/stalled/i.test(reason ?? '')) return poisonError(null);
+  return { code: 'engine.failed', message: 'The edit failed on our side.' };
 }
 
 export interface BullmqWorkerOptions {
@@ -41,6 +44,10 @@ export interface BullmqWorkerOptions {
   concurrency: number;
   /** Lock duration: a worker that stops renewing it (killed) loses the job to the stalled check. */
   leaseMs: number;
+  /** Deaths of a worker under one job (BullMQ stalls) before it fails as poison. */
+  maxCrashes: number;
+  /** A job back from a crash waits this long (doubling with each crash), behind the jobs already queued. */
+  crashPauseMs: number;
   /** How long SIGTERM waits for running jobs before handing them back to the queue. */
   graceMs?: number;
   /** How often a running job looks for a cancel request. */
@@ -76,8 +83,10 @@ function toRecord(job: Job<WireJob>): JobRecord {
  * A BullMQ worker around a JobProcessor: progress goes to `job.updateProgress` (the bots hear it through
  * QueueEvents), a cancel request is a Redis key polled while the job runs, retryable errors are retried with
  * the job's backoff and the others fail at once (UnrecoverableError). A killed worker's job is taken back by
- * another worker's stalled check once its lock runs out. stop() lets running jobs finish for graceMs, then
- * hands them back to the queue without spending an attempt.
+ * another worker's stalled check once its lock runs out; BullMQ counts that as a stall, not an attempt, puts the
+ * job first in line, and fails it (poison, in words) past maxCrashes stalls — we move it behind the waiting
+ * jobs first. stop() lets running jobs finish for graceMs, then hands them back to the queue without spending
+ * an attempt.
  */
 export function startBullmqWorker(processor: JobProcessor, options: BullmqWorkerOptions): BullmqWorkerHandle {
   const { redis, queueName, log } = options;
@@ -87,6 +96,16 @@ export function startBullmqWorker(processor: JobProcessor, options: BullmqWorker
   const pollMs = options.cancelPollMs ?? 250;
 
   async function process(job: Job<WireJob>, token?: string, bullSignal?: AbortSignal): Promise<WireResult> {
+    // Back from a crash (BullMQ put it at the head of the queue): go behind the jobs waiting now, after a pause
+    // that doubles with each crash, so one job whose worker keeps dying cannot take every restart's first slot
+    // and a burst of outside kills is waited out. Neither an attempt nor a new crash.
+    const crashes = job.stalledCounter;
+    if (crashes > (job.data.deferred?.crashes ?? 0) && token) {
+      await job.updateData({ ...job.data, deferred: { crashes, attempts: job.attemptsMade } });
+      await job.moveToDelayed(Date.now() + options.crashPauseMs * 2 ** Math.min(crashes - 1, 16), token);
+      log.warn({ ref: job.data.ref, jobId: job.id, crashes }, 'a job whose worker died goes back behind the queue');
+      throw new DelayedError();
+    }
     const started = performance.now();
     const record = toRecord(job);
     const jobLog = log.child({ ref: record.ref, jobId: record.id, attempt: record.attempts });
@@ -150,7 +169,8 @@ export function startBullmqWorker(processor: JobProcessor, options: BullmqWorker
     concurrency: options.concurrency,
     lockDuration: options.leaseMs,
     stalledInterval: Math.max(500, Math.floor(options.leaseMs / 2)),
-    maxStalledCount: 2,
+    // The maxCrashes-th stall fails the job (BullMQ fails past maxStalledCount).
+    maxStalledCount: Math.max(0, options.maxCrashes - 1),
     autorun: true,
   });
   worker.on('error', (error) => log.warn({ err: error.message }, 'worker connection error'));

@@ -41,6 +41,15 @@ export interface QueueLoad extends QueuePlace {
   conversation: number;
 }
 
+/** Worded for the user: a job whose runs kept ending with the worker gone (both backends fail it so). */
+export function poisonError(crashes: number | null): { code: 'engine.crashed'; message: string } {
+  const times = crashes === null ? 'too many times' : `${crashes} times`;
+  return {
+    code: 'engine.crashed',
+    message: `The worker stopped while running this edit ${times}, so I stopped trying: the picture or the area may be more than this server can handle. Try a smaller picture or a smaller area.`,
+  };
+}
+
 export type JobEvent =
   | { type: 'progress'; job: JobRecord; fraction: number }
   | { type: 'done'; job: JobRecord }

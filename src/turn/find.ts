@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Box } from '../contracts.ts';
 import { BrushtalkError, isBrushtalkError } from '../errors.ts';
-import { decodeImage, encodeMaskPng, encodePng, type DecodeLimits } from '../images/codec.ts';
+import { withinBudget } from '../images/budget.ts';
+import { decodeImage, encodeMaskPng, encodePng, imagePixels, type DecodeLimits } from '../images/codec.ts';
 import { boxMask, unionMask } from '../images/mask-ops.ts';
 import { maskOverlay } from '../images/preview.ts';
 import type { Mask, RgbImage } from '../images/raster.ts';
@@ -92,14 +93,16 @@ export interface PictureSearch {
 
 /** One-shot search outside any conversation (`brushtalk detect`): the mask and an overlay as PNGs. */
 export async function findInPicture(vision: VisionService, limits: DecodeLimits, bytes: Uint8Array, text: string): Promise<PictureSearch> {
-  const image = await decodeImage(bytes, limits);
-  const key = createHash('sha256').update(bytes).digest('hex');
-  const found = await findObject(vision, image, key, text);
-  return {
-    maskPng: await encodeMaskPng(found.mask),
-    overlayPng: await encodePng(maskOverlay(image, found.mask)),
-    detections: found.detections,
-    boxesOnly: found.boxesOnly,
-    timings: found.timings,
-  };
+  return withinBudget(limits.budget, await imagePixels(bytes, limits), async () => {
+    const image = await decodeImage(bytes, limits);
+    const key = createHash('sha256').update(bytes).digest('hex');
+    const found = await findObject(vision, image, key, text);
+    return {
+      maskPng: await encodeMaskPng(found.mask),
+      overlayPng: await encodePng(maskOverlay(image, found.mask)),
+      detections: found.detections,
+      boxesOnly: found.boxesOnly,
+      timings: found.timings,
+    };
+  });
 }

@@ -1,9 +1,10 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Box, MaskInput } from '../contracts.ts';
 import { BrushtalkError, isBrushtalkError, type ErrorCode } from '../errors.ts';
-import { decodeImage, decodeMask, encodeMaskPng, encodePng, type DecodeLimits } from '../images/codec.ts';
+import { withinBudget } from '../images/budget.ts';
+import { decodeImage, decodeMask, encodeMaskPng, encodePng, imagePixels, storedPictureLimits, type DecodeLimits } from '../images/codec.ts';
 import { subtractMask, unionMask } from '../images/mask-ops.ts';
-import { maskCoverage, type Mask } from '../images/raster.ts';
+import { maskCoverage, type Mask, type RgbImage } from '../images/raster.ts';
 import { formatEta } from '../jobs/eta.ts';
 import type { JobQueue, JobSpec } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
@@ -118,7 +119,7 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
 
   async function currentMask(): Promise<Mask | null> {
     const v = head();
-    return v.maskId ? decodeMask(await deps.blobs.get(v.maskId), v.width, v.height, deps.limits) : null;
+    return v.maskId ? decodeMask(await deps.blobs.get(v.maskId), v.width, v.height, storedPictureLimits(deps.limits)) : null;
   }
 
   async function maskFromInput(input: MaskInput, width: number, height: number): Promise<Mask> {
@@ -137,10 +138,12 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
     return `Found ${detections.boxes.length} × "${detections.phrase}" (threshold ${detections.threshold}); using ${chosen} of ${detections.boxes.length}${boxes}. ${now()}.`;
   }
 
-  async function headImage() {
+  /** The current picture decoded for the vision service, held inside the pixel budget while `use` runs. */
+  async function withHeadImage<T>(use: (vision: VisionService, image: RgbImage, key: string) => Promise<T>): Promise<T> {
     if (!deps.vision) throw new BrushtalkError('engine.unavailable', `Finding objects is not set up on this server; mark the area yourself: ${markByHand(deps.platform)}.`);
+    const { vision } = deps;
     const v = head();
-    return { vision: deps.vision, image: await decodeImage(await deps.blobs.get(v.imageId), deps.limits), key: v.imageId };
+    return withinBudget(deps.limits.budget, v.width * v.height, async () => use(vision, await decodeImage(await deps.blobs.get(v.imageId), storedPictureLimits(deps.limits)), v.imageId));
   }
 
   return {
@@ -179,7 +182,8 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
       return v ? deps.blobs.get(v.imageId) : null;
     },
     takeImage: (bytes, maskInput, count = 1) =>
-      serial(async () => {
+      // The full-size picture is held from decoding to its stored PNG: inside the process's pixel budget.
+      serial(async () => withinBudget(deps.limits.budget, await imagePixels(bytes, deps.limits), async () => {
         const decoded = await decodeImage(bytes, deps.limits);
         const imageId = await deps.blobs.put(await encodePng(decoded), { kind: 'image', mime: 'image/png', width: decoded.width, height: decoded.height });
         const mask = maskInput ? await storeMask(await maskFromInput(maskInput, decoded.width, decoded.height)) : null;
@@ -199,7 +203,7 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
         );
         const extra = count > 1 ? ` I took the first of the ${count} pictures.` : '';
         return `Got the picture (${decoded.width}×${decoded.height}, ${decoded.format}): ${now()}.${extra}`;
-      }),
+      })),
     setMaskFrom: (input) =>
       serial(async () => {
         const v = head();
@@ -220,16 +224,15 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
       }),
     find: (text, combine = 'replace') =>
       serial(async () => {
-        const { vision, image, key } = await headImage();
-        const found = await findObject(vision, image, key, text).catch((error: unknown) => Promise.reject(withHandMarking(error, deps.platform)));
+        const found = await withHeadImage((vision, image, key) => findObject(vision, image, key, text)).catch((error: unknown) => Promise.reject(withHandMarking(error, deps.platform)));
         return useFound(found, `find ${text}`, combine);
       }),
     choose: (words) =>
       serial(async () => {
         const v = head();
         if (!v.detections) throw new BrushtalkError('command.bad_arguments', 'There is nothing to choose from yet: first `find the dog`.');
-        const { vision, image, key } = await headImage();
-        return useFound(await reselect(vision, image, key, v.detections, words), `select ${words}`, 'replace');
+        const detections = v.detections;
+        return useFound(await withHeadImage((vision, image, key) => reselect(vision, image, key, detections, words)), `select ${words}`, 'replace');
       }),
     place: (box, object) =>
       serial(async () => {

@@ -142,26 +142,39 @@ export function createTurnHandler(deps: TurnDeps): TurnHandler {
   return async function handleTurn(turn, reply) {
     const ref = newRef('T');
     const log = deps.log.child({ ref, platform: turn.ref.platform, messageId: turn.messageId });
+    const { platform } = turn.ref;
+    const message = { platform, eventId: turn.messageId };
     try {
-      if (!deps.sessions.markSeen(turn.ref.platform, turn.messageId)) {
+      // Only read here: the mark is written with the turn's session and jobs, in their transaction (or, for a
+      // turn that saves nothing, once it is decided). A crash before then leaves the message unseen, so the
+      // platform's redelivery is taken rather than dropped as a duplicate.
+      if (deps.sessions.seen(platform, turn.messageId)) {
         log.info('duplicate turn ignored');
         return;
       }
       const decision = await locks.run(conversationKey(turn.ref), async () => {
+        // A redelivery that waited here while the first delivery of the same message was handled.
+        if (deps.sessions.seen(platform, turn.messageId)) return null;
         for (let attempt = 1; ; attempt++) {
           const loaded = deps.sessions.loadByRef(turn.ref) ?? S.createSession(randomUUID(), turn.ref, turn.userId);
           const decided = await decide(loaded, turn, ref, log);
-          if (decided.session === loaded && decided.jobs.length === 0) return decided;
           try {
-            deps.sessions.save(decided.session, [...decided.jobs]);
+            if (decided.session === loaded && decided.jobs.length === 0) return deps.sessions.markSeen(platform, turn.messageId) ? decided : null;
+            deps.sessions.save(decided.session, [...decided.jobs], message);
             return decided;
           } catch (error) {
+            // Another process took the same message first (it marked it seen in its save).
+            if (isBrushtalkError(error) && error.code === 'turn.duplicate') return null;
             // Another process saved this conversation first: decide again on its state.
             if (!isBrushtalkError(error) || error.code !== 'session.conflict' || attempt >= conflictRetries) throw error;
             log.warn({ attempt }, 'session changed under us; retrying the turn');
           }
         }
       });
+      if (!decision) {
+        log.info('duplicate turn ignored');
+        return;
+      }
       if (decision.jobs.length > 0) deps.queue.wake();
       log.info({ jobs: decision.jobs.length }, 'turn handled');
       await reply.text(decision.messages.join('\n'));
@@ -169,8 +182,20 @@ export function createTurnHandler(deps: TurnDeps): TurnHandler {
     } catch (error) {
       if (isBrushtalkError(error)) log.info({ code: error.code }, 'turn refused');
       else log.error({ err: error }, 'turn failed');
+      // A refusal is the message's answer (its redelivery would only be refused again); anything else may go
+      // through on a redelivery, so that message stays unseen.
+      if (isBrushtalkError(error) && !error.retryable) settle(() => deps.sessions.markSeen(platform, turn.messageId), log);
       await reply.error(userFacingMessage(error, ref)).catch((sendError: unknown) => log.error({ err: sendError }, 'could not send the error reply'));
       reply.ended?.({ failed: isBrushtalkError(error) ? error.code : 'internal' });
     }
   };
+}
+
+/** A bookkeeping write whose failure must not replace the reply the user is owed. */
+function settle(write: () => unknown, log: Logger): void {
+  try {
+    write();
+  } catch (error) {
+    log.error({ err: error }, 'could not record the message as handled');
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [turn|masks|engine|queue|detect|brushnet|brushnet-split|startup|fill] [--real] [--quick]`: speed tables for
+ * `npm run bench [turn|masks|engine|queue|detect|brushnet|brushnet-split|startup|fill|memory] [--real] [--quick]`: speed tables for
  * the skeleton's hot paths, and (fill) hole-fill quality on real photos next to OpenCV. Timings are
  * wall-clock on this machine; compare runs on the same machine only.
  */
@@ -37,6 +37,7 @@ import { ms, percentile, printTable, sample, time } from './stats.ts';
 import { benchBrushnetSplit } from './brushnet-split.ts';
 import { benchStartup } from './startup.ts';
 import { benchFill } from './fill.ts';
+import { benchMemory } from './memory.ts';
 
 const noopEngine: InpaintEngine = {
   name: 'no-op',
@@ -132,7 +133,7 @@ async function benchEngine(): Promise<void> {
 async function benchQueue(): Promise<void> {
   const temp = tempDataDir();
   const database = openDatabase(`${temp.dir}/bench.db`);
-  const queue = createSqliteJobQueue(database.db, { leaseMs: 30_000, maxAttempts: 3, retryBaseMs: 1000, pollMs: 250, log: silentLog });
+  const queue = createSqliteJobQueue(database.db, { leaseMs: 30_000, maxAttempts: 3, maxCrashes: 5, retryBaseMs: 1000, pollMs: 250, log: silentLog });
   const n = 2000;
   const enqueueMs = await time(async () => {
     for (let i = 0; i < n; i++) await queue.enqueue({ id: `j${i}`, kind: 'bench', conversationId: null, payload: { i }, ref: 'J-BENCH' });
@@ -191,7 +192,7 @@ async function benchBackends(): Promise<void> {
   for (const concurrency of [1, 8]) {
     const temp = tempDataDir();
     const database = openDatabase(`${temp.dir}/bench.db`);
-    const queue = createSqliteJobQueue(database.db, { leaseMs: 30_000, maxAttempts: 3, retryBaseMs: 1000, pollMs: 250, log: silentLog });
+    const queue = createSqliteJobQueue(database.db, { leaseMs: 30_000, maxAttempts: 3, maxCrashes: 5, retryBaseMs: 1000, pollMs: 250, log: silentLog });
     row(`SQLite, in-process worker ×${concurrency}`, await throughput(queue, n, concurrency));
     await queue.close();
     database.close();
@@ -204,7 +205,7 @@ async function benchBackends(): Promise<void> {
     const temp = tempDataDir();
     const database = openDatabase(`${temp.dir}/bench.db`);
     const clients = createRedisClients(redis!.url, silentLog);
-    const queue = createBullmqJobQueue({ redis: clients, queueName: randomQueueName(), records: createJobRecords(database.db, 3), maxAttempts: 3, retryBaseMs: 1000, leaseMs: 30_000, log: silentLog });
+    const queue = createBullmqJobQueue({ redis: clients, queueName: randomQueueName(), records: createJobRecords(database.db, 3), maxAttempts: 3, maxCrashes: 5, retryBaseMs: 1000, leaseMs: 30_000, log: silentLog });
     await queue.ready();
     row(`BullMQ (local Redis), worker ×${concurrency} on its own connections`, await throughput(queue, n, concurrency));
     await queue.close();
@@ -295,7 +296,7 @@ async function benchBrushnet(): Promise<void> {
   );
 }
 
-const suites: Record<string, () => Promise<void>> = { turn: benchTurns, masks: benchMasks, engine: benchEngine, queue: benchQueue, detect: benchDetect, brushnet: benchBrushnet, 'brushnet-split': benchBrushnetSplit, startup: benchStartup, fill: benchFill };
+const suites: Record<string, () => Promise<void>> = { turn: benchTurns, masks: benchMasks, engine: benchEngine, queue: benchQueue, detect: benchDetect, brushnet: benchBrushnet, 'brushnet-split': benchBrushnetSplit, startup: benchStartup, fill: benchFill, memory: benchMemory };
 const chosen = process.argv.slice(2).filter((name) => name in suites);
 console.log(`brushtalk benchmarks · node ${process.version} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`);
 for (const name of chosen.length ? chosen : Object.keys(suites)) await suites[name]();

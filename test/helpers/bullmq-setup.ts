@@ -42,14 +42,15 @@ export function bullmqRig(url: string, queueName: string) {
 
   /** A worker in its own process (killable with SIGKILL). Resolves once it is connected. */
   /** leaseMs: short to test crash recovery quickly; long where a starved CPU must not look like a dead worker. */
-  async function workerProcess(mode: 'slow' | 'fast', concurrency = 4, leaseMs = 1000) {
+  async function workerProcess(mode: 'slow' | 'fast' | 'poison', concurrency = 4, leaseMs = 1000, maxCrashes = 5, engineMs = 0) {
     const child = fileURLToPath(new URL('./bullmq-worker-child.ts', import.meta.url));
-    const proc = spawn(process.execPath, ['--import', 'tsx', child, url, queueName, mode, String(leaseMs), String(concurrency)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', child, url, queueName, mode, String(leaseMs), String(concurrency), String(maxCrashes), String(engineMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (chunk) => (stdout += chunk));
     proc.stderr.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    const died = new Promise<NodeJS.Signals | null>((resolve) => proc.once('exit', (_code, signal) => resolve(signal)));
     cleanups.push(async () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
       await exited;
@@ -59,7 +60,7 @@ export function bullmqRig(url: string, queueName: string) {
       if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`worker process did not start: ${stderr}`);
       await delay(25);
     }
-    return { proc, exited, stderr: () => stderr };
+    return { proc, exited, died, stdout: () => stdout, stderr: () => stderr };
   }
 
   return {

@@ -46,3 +46,14 @@ export function changesAroundBox(output: RgbImage, input: RgbImage, box: { x: nu
   }
   return { changedOutside, changedInside };
 }
+
+/** A picture of seeded noise: it does not compress, so its PNG is as large as a photo's (1600×1200 ≈ 5.8 MB). */
+export async function noisePicture(width: number, height: number, seed = 1): Promise<Buffer> {
+  const data = Buffer.alloc(width * height * 3);
+  let s = seed >>> 0;
+  for (let i = 0; i < data.length; i++) {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    data[i] = s >>> 24;
+  }
+  return sharp(data, { raw: { width, height, channels: 3 } }).png().toBuffer();
+}

@@ -38,12 +38,14 @@ export interface SlackWorldOptions {
   adapter?: Partial<SlackAdapterOptions>;
   /** The engine edits run on (default: the fake fill-only engine). */
   engine?: InpaintEngine;
+  /** An existing data dir (a restart after a crash); default: a fresh one, removed afterwards. */
+  dataDir?: string;
 }
 
 /** Starts a world; everything it starts is stopped by `cleanups` (run in reverse order). */
 export async function startSlackWorld(cleanups: (() => unknown)[], options: SlackWorldOptions = {}): Promise<SlackWorld> {
   const stub = await startSlackStub({ botToken, ...options.stub });
-  const temp = tempDataDir();
+  const temp = options.dataDir ? { dir: options.dataDir, cleanup() {} } : tempDataDir();
   const config = testConfig(temp.dir);
   // awaited: createApp may return the app or a promise of it.
   const app = await createApp({ config, log: silentLog, engine: options.engine ?? fakeEngine(), vision: fakeVision(scene).service });

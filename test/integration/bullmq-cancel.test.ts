@@ -27,6 +27,7 @@ describe.skipIf(!redisAvailable)('BullMQ: a cancel racing the hand-off to Redis'
       queueName: randomQueueName(),
       records,
       maxAttempts: 3,
+      maxCrashes: 5,
       retryBaseMs: 100,
       leaseMs: 1000,
       log: silentLog,

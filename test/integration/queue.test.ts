@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteJobQueue } from '../../db/job-queue.ts';
-import { claimJob, getJob, insertJob } from '../../db/jobs.ts';
+import { claimJob, getJob, insertJob, requeueStalled } from '../../db/jobs.ts';
 import { openDatabase } from '../../db/open.ts';
 import { BrushtalkError } from '../../src/errors.ts';
 import type { JobEvent, JobProcessor, JobQueue, WorkerHandle } from '../../src/jobs/queue.ts';
@@ -12,10 +12,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function setup(options: Partial<{ leaseMs: number; maxAttempts: number; retryBaseMs: number }> = {}) {
+function setup(options: Partial<{ leaseMs: number; maxAttempts: number; maxCrashes: number; retryBaseMs: number }> = {}) {
   const temp = tempDataDir();
   const database = openDatabase(`${temp.dir}/q.db`);
-  const queue = createSqliteJobQueue(database.db, { leaseMs: 2000, maxAttempts: 3, retryBaseMs: 20, pollMs: 20, log: silentLog, ...options });
+  const queue = createSqliteJobQueue(database.db, { leaseMs: 2000, maxAttempts: 3, maxCrashes: 5, retryBaseMs: 20, pollMs: 20, log: silentLog, ...options });
   const events: JobEvent[] = [];
   queue.on((event) => events.push(event));
   cleanups.push(temp.cleanup, () => database.close());
@@ -118,19 +118,71 @@ describe('embedded SQLite job queue', () => {
     expect(events.filter((e) => e.type === 'cancelled').map((e) => e.job.id)).toEqual(['q', 'run']);
   });
 
-  it('reclaims a job whose worker stopped renewing its lease, and fails it once attempts run out', async () => {
-    const { database, queue, run } = setup({ leaseMs: 200, maxAttempts: 2 });
-    // A worker that claimed and then died: running, lease in the past.
-    insertJob(database.db, { ...job('dead'), maxAttempts: 2 }, Date.now() - 2000);
+  /** A worker that claimed the job and died: the job is running under `ghost`, its lease long gone. */
+  const orphan = (database: { db: Parameters<typeof insertJob>[0] }, id: string, maxAttempts = 3) => {
+    insertJob(database.db, { ...job(id), maxAttempts }, Date.now() - 5000);
     expect(claimJob(database.db, 'ghost', 200, Date.now() - 1000)?.workerId).toBe('ghost');
+  };
+
+  it('a job whose worker died runs again without spending an attempt: deaths count as crashes, not failures', async () => {
+    const { database, queue, run } = setup({ leaseMs: 200 });
+    // Only one attempt allowed, and three workers have died under it (claimed, then the lease ran out): it must still run.
+    const t0 = Date.now() - 10_000;
+    insertJob(database.db, { ...job('dead'), maxAttempts: 1 }, t0);
+    for (let death = 0; death < 3; death++) {
+      expect(claimJob(database.db, `ghost${death}`, 200, t0 + death * 1000)?.attempts).toBe(1);
+      expect(requeueStalled(database.db, 5, 0, t0 + death * 1000 + 500)).toEqual({ requeued: ['dead'], poisoned: [] });
+    }
+    expect(getJob(database.db, 'dead')).toMatchObject({ state: 'queued', attempts: 0, crashes: 3 });
     run(async () => ({ recovered: true }));
     await until(async () => (await state(queue, 'dead')) === 'done');
-    expect(await queue.get('dead')).toMatchObject({ attempts: 2, result: { recovered: true } });
+    expect(await queue.get('dead')).toMatchObject({ attempts: 1, result: { recovered: true } });
+  });
 
-    insertJob(database.db, { ...job('doomed'), maxAttempts: 1 }, Date.now() - 2000);
-    expect(claimJob(database.db, 'ghost', 200, Date.now() - 1000)?.workerId).toBe('ghost');
-    await until(async () => (await state(queue, 'doomed')) === 'failed');
-    expect(getJob(database.db, 'doomed')?.error?.code).toBe('engine.failed');
+  it('an orphan goes back behind the jobs already waiting (one crash loop cannot starve the queue)', async () => {
+    const { database, queue, run } = setup({ leaseMs: 200 });
+    orphan(database, 'orphan'); // enqueued first: the old claim order ran it first after every restart
+    insertJob(database.db, { ...job('a'), maxAttempts: 3 }, Date.now() - 3000);
+    insertJob(database.db, { ...job('b'), maxAttempts: 3 }, Date.now() - 2000);
+    const order: string[] = [];
+    run(async ({ job: j }) => {
+      order.push(j.id);
+      return {};
+    });
+    await until(async () => (await state(queue, 'orphan')) === 'done');
+    expect(order).toEqual(['a', 'b', 'orphan']);
+    expect(getJob(database.db, 'orphan')).toMatchObject({ attempts: 1, crashes: 1 });
+  });
+
+  it('a poison job (its worker dies on every run) fails in words after maxCrashes crashes', async () => {
+    const { database, queue, events, run } = setup({ leaseMs: 200, maxCrashes: 3 });
+    orphan(database, 'poison');
+    database.sqlite.prepare("UPDATE jobs SET crashes = 2 WHERE id = 'poison'").run();
+    let calls = 0;
+    run(async () => {
+      calls++;
+      return {};
+    });
+    await until(async () => (await state(queue, 'poison')) === 'failed');
+    expect(calls).toBe(0);
+    expect(getJob(database.db, 'poison')).toMatchObject({ crashes: 3, attempts: 0 });
+    expect(getJob(database.db, 'poison')?.error).toEqual({
+      code: 'engine.crashed',
+      message: expect.stringMatching(/^The worker stopped while running this edit 3 times, so I stopped trying/),
+    });
+    expect(events.filter((e) => e.type === 'failed').map((e) => [e.job.id, (e as { willRetry: boolean }).willRetry])).toEqual([['poison', false]]);
+  });
+
+  it('a stopping worker hands its job back at once, without spending an attempt or counting a crash', async () => {
+    const { database, queue, run } = setup({ leaseMs: 60_000 });
+    const worker = run(async ({ signal }) => {
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      throw new BrushtalkError('engine.cancelled', 'stopped');
+    });
+    await queue.enqueue(job('handed'));
+    await until(async () => (await state(queue, 'handed')) === 'running');
+    await worker.stop();
+    expect(getJob(database.db, 'handed')).toMatchObject({ state: 'queued', attempts: 0, crashes: 0, workerId: null });
   });
 
   it('keeps a long job alive with heartbeats (no second claim while it runs)', async () => {

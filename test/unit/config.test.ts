@@ -9,7 +9,7 @@ describe('configuration', () => {
     const config = loadConfig({});
     expect(config.dataDir).toBe(path.resolve('data'));
     expect(config.databasePath).toBe(path.resolve('data/brushtalk.db'));
-    expect(config.limits).toEqual({ maxBytes: 25 * 1024 * 1024, maxPixels: 40_000_000 });
+    expect(config.limits).toEqual({ maxBytes: 25 * 1024 * 1024, maxPixels: 40_000_000, budgetPixels: 48_000_000 });
     expect(config.jobs).toMatchObject({ leaseMs: 30_000, maxAttempts: 3, concurrency: 1 });
   });
 
