@@ -50,3 +50,20 @@ export async function redisFootprint(client: Redis, queueName: string): Promise<
 export async function jobHashBytes(client: Redis, queueName: string, jobId: string): Promise<number> {
   return Number((await client.call('MEMORY', 'USAGE', `bull:${queueName}:${jobId}`)) ?? 0);
 }
+
+/**
+ * The footprint once Redis has settled: client buffers of a 6 MB picture just sent are given back by Redis's own
+ * cron over the next second or so, and used_memory follows. Reads until two readings 300 ms apart agree within
+ * 64 KB (at most 10 s), so a test compares storage, not a buffer in flight.
+ */
+export async function settledRedisFootprint(client: Redis, queueName: string): Promise<RedisFootprint> {
+  let last = await redisFootprint(client, queueName);
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const next = await redisFootprint(client, queueName);
+    if (Math.abs(next.storedMemory - last.storedMemory) < 64 * 1024) return next;
+    last = next;
+  }
+  return last;
+}

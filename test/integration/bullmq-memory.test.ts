@@ -7,7 +7,7 @@ import { silentLog } from '../helpers/env.ts';
 import { fakeEngine } from '../helpers/fake-engine.ts';
 import { noisePicture } from '../helpers/images.ts';
 import { randomQueueName, redisAvailable } from '../helpers/redis.ts';
-import { jobHashBytes, redisFootprint } from '../helpers/redis-memory.ts';
+import { jobHashBytes, redisFootprint, settledRedisFootprint } from '../helpers/redis-memory.ts';
 import { recordingReply } from '../helpers/reply.ts';
 import { useRedis } from '../helpers/use-redis.ts';
 
@@ -41,7 +41,7 @@ describe.skipIf(!redisAvailable)('Redis memory on the BullMQ queue', () => {
       await editTurn(app, 'warm');
       await app.core.settled(conversation('warm'));
       await payloadsGone();
-      const baseline = await redisFootprint(probe, queueName);
+      const baseline = await settledRedisFootprint(probe, queueName);
 
       // 50 small edits: 10 conversations × 5 edits, conversations in parallel.
       await Promise.all(
@@ -53,7 +53,7 @@ describe.skipIf(!redisAvailable)('Redis memory on the BullMQ queue', () => {
         }),
       );
       await payloadsGone();
-      const afterSmall = await redisFootprint(probe, queueName);
+      const afterSmall = await settledRedisFootprint(probe, queueName);
       expect(jobIds()).toHaveLength(51);
       const perSmallEdit = (afterSmall.storedMemory - baseline.storedMemory) / 50;
 
@@ -61,7 +61,7 @@ describe.skipIf(!redisAvailable)('Redis memory on the BullMQ queue', () => {
       await largeEdit(app, 'large-1');
       await largeEdit(app, 'large-2');
       await payloadsGone();
-      const afterLarge = await redisFootprint(probe, queueName);
+      const afterLarge = await settledRedisFootprint(probe, queueName);
       const perLargeEdit = (afterLarge.storedMemory - afterSmall.storedMemory) / 2;
       const [smallJob, largeJob] = [jobIds()[1], jobIds().at(-1)!];
       const hashBytes = { small: await jobHashBytes(probe, queueName, smallJob), large: await jobHashBytes(probe, queueName, largeJob) };
