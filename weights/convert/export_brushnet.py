@@ -638,13 +638,20 @@ def write_tokenizer(args, out: Path) -> bool:
     return True
 
 
+# diffusers' default timestep_spacing per scheduler class (DDIMScheduler, DPMSolverMultistepScheduler,
+# UniPCMultistepScheduler), keyed by brushtalk's scheduler names (src/engines/brushnet/scheduler.ts).
+DIFFUSERS_DEFAULT_SPACING = {"ddim": "leading", "dpmpp-2m": "linspace", "unipc": "linspace"}
+
+
 def schedule_contract(config: dict) -> dict:
     """The base model's diffusers scheduler_config as src/engines/brushnet/scheduler.ts's ScheduleConfig.
 
-    spacing: the reference (BrushNet's examples/brushnet/test_brushnet.py, BrushEdit's app) swaps the base model's
-    scheduler for UniPCMultistepScheduler.from_config(pipe.scheduler.config); from_config drops every key the file
-    did not contain (`_use_default_values`), so a file without timestep_spacing (SD1.5's own, saved by an older diffusers)
-    runs UniPC's default "linspace", and a file that names one runs that one.
+    spacings: the reference (BrushNet's examples/brushnet/test_brushnet.py, BrushEdit's app) swaps the base model's
+    scheduler for XScheduler.from_config(pipe.scheduler.config); from_config drops every key the file did not contain
+    (`_use_default_values`), so a file without timestep_spacing (SD1.5's own, saved by an older diffusers) runs each
+    class's default (UniPC and DPM-Solver++ "linspace", DDIM "leading"), and a file that names one runs that one in
+    all of them. `spacing` is UniPC's (the reference's), for readers that know no `spacings`. setAlphaToOne is DDIM's
+    set_alpha_to_one (its class default is true; SD's file sets false).
     """
     def refuse(why: str):
         sys.exit(f"base scheduler_config: {why}; brushtalk's schedulers cannot reproduce it")
@@ -654,9 +661,10 @@ def schedule_contract(config: dict) -> dict:
     beta_schedule = config.get("beta_schedule", "linear")
     if beta_schedule not in ("scaled_linear", "linear"):
         refuse(f"beta_schedule {beta_schedule!r} is neither 'scaled_linear' nor 'linear'")
-    spacing = config.get("timestep_spacing") or "linspace"
-    if spacing not in ("linspace", "leading", "trailing"):
-        refuse(f"timestep_spacing {spacing!r}")
+    named = None if "timestep_spacing" in config.get("_use_default_values", []) else config.get("timestep_spacing")
+    if named is not None and named not in ("linspace", "leading", "trailing"):
+        refuse(f"timestep_spacing {named!r}")
+    spacings = {k: named for k in DIFFUSERS_DEFAULT_SPACING} if named else dict(DIFFUSERS_DEFAULT_SPACING)
     prediction = config.get("prediction_type") or "epsilon"
     if prediction not in ("epsilon", "v_prediction"):
         refuse(f"prediction_type {prediction!r}")
@@ -665,9 +673,11 @@ def schedule_contract(config: dict) -> dict:
         "betaStart": float(config.get("beta_start", 0.0001)),
         "betaEnd": float(config.get("beta_end", 0.02)),
         "betaSchedule": beta_schedule,
-        "spacing": spacing,
+        "spacing": spacings["unipc"],
+        "spacings": spacings,
         "stepsOffset": int(config.get("steps_offset", 0)),
         "predictionType": prediction,
+        "setAlphaToOne": bool(config.get("set_alpha_to_one", True)),
     }
 
 
@@ -699,6 +709,11 @@ def check_brushtalk_info(info: dict) -> None:
         bad("scheduler.betaSchedule")
     if sch.get("spacing") not in ("linspace", "leading", "trailing"):
         bad("scheduler.spacing")
+    spacings = sch.get("spacings", {})
+    if not isinstance(spacings, dict) or any(k not in DIFFUSERS_DEFAULT_SPACING or v not in ("linspace", "leading", "trailing") for k, v in spacings.items()):
+        bad("scheduler.spacings must map ddim / dpmpp-2m / unipc to linspace, leading or trailing")
+    if not isinstance(sch.get("setAlphaToOne", False), bool):
+        bad("scheduler.setAlphaToOne must be true or false")
     if not (isinstance(sch.get("stepsOffset"), int) and sch["stepsOffset"] >= 0):
         bad("scheduler.stepsOffset must be an integer >= 0")
     if sch.get("predictionType") not in ("epsilon", "v_prediction"):
