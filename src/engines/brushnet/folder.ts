@@ -12,14 +12,16 @@
  *                             (masked-image latent × scalingFactor, mask with 1 on KEPT pixels),
  *                             conditioning_scale [1] float32 → noise_pred [2B,4,h,w] (ε)
  *   vae_decoder/model.onnx    latent_sample [B,4,h,w] (already ÷ scalingFactor) → sample [B,3,H,W] in [-1,1]
- *   brushtalk.json            { format, sampleSize, latentChannels, scalingFactor, scheduler: ScheduleConfig,
+ *   brushtalk.json            { format, sampleSize, latentChannels, textDim, scalingFactor, scheduler: ScheduleConfig,
  *                             baseScheduler? (the base model's raw scheduler_config.json) }
  *
  * Each scheduler's spacing is scheduler.spacings[name]; a folder without `spacings` (exported before they were
  * written) gets them derived from baseScheduler as diffusers would (DDIM 'leading' for SD1.5's file), and a
  * folder with neither runs every scheduler at scheduler.spacing.
  *
- * h = H/8, w = W/8. The batch of the unet is 2B under classifier-free guidance ([uncond…, cond…]), B without.
+ * 768 and 4 are SD1.5's widths: the text width (the UNet's cross_attention_dim) is brushtalk.json's textDim and the
+ * latent channels its latentChannels (brushnet_cond then has latentChannels + 1), as the export read them from the
+ * models' configs. h = H/8, w = W/8. The batch of the unet is 2B under classifier-free guidance ([uncond…, cond…]), B without.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -42,6 +44,8 @@ export interface BrushNetFolder {
   /** Latent side the base model was trained at (64 for SD1.5's 512 px). */
   sampleSize: number;
   latentChannels: number;
+  /** Width of the text encoder's hidden states, the UNet's cross_attention_dim (768 for SD1.5's CLIP ViT-L/14). */
+  textDim: number;
   scalingFactor: number;
   schedule: ScheduleConfig;
 }
@@ -51,7 +55,8 @@ const spacing = z.enum(['linspace', 'leading', 'trailing']);
 const manifestSchema = z.object({
   format: z.literal('brushtalk-brushnet/1'),
   sampleSize: z.number().int().positive().default(64),
-  latentChannels: z.literal(4).default(4),
+  latentChannels: z.number().int().positive().default(4),
+  textDim: z.number().int().positive().default(768),
   scalingFactor: z.number().positive().default(0.18215),
   scheduler: z.object({
     numTrainTimesteps: z.number().int().positive(),
@@ -110,5 +115,5 @@ export function readBrushNetFolder(weightsDir: string, modelId: string): BrushNe
   }
   const m = parsed.data;
   const schedule = scheduleOf(m, path.join(dir, brushNetFiles.manifest));
-  return { dir, sampleSize: m.sampleSize, latentChannels: m.latentChannels, scalingFactor: m.scalingFactor, schedule };
+  return { dir, sampleSize: m.sampleSize, latentChannels: m.latentChannels, textDim: m.textDim, scalingFactor: m.scalingFactor, schedule };
 }
