@@ -14,16 +14,17 @@ const python = spawnSync('python3', ['--version']).status === 0 ? 'python3' : nu
 const writer = `
 import json, sys, types
 sys.path.insert(0, 'weights/convert')
-import export_brushnet as e
+import folder_contract as e
 given = json.load(sys.stdin)
 args = types.SimpleNamespace(checkpoint_name=None, brushnet='/ckpt/segmentation_mask_brushnet_ckpt', tiny=False, base_name=None,
     base='/models/realisticVisionV60B1_v51VAE', fp16=True, opset=17, source_repo='TencentARC/BrushNet', source_revision='0' * 40)
-info = e.brushtalk_info(args, given['scheduler'], types.SimpleNamespace(**given['vae']), types.SimpleNamespace(**given['unet']))
+widths = {'latent_channels': given['vae']['latent_channels'], 'text_dim': given['unet']['cross_attention_dim']}
+info = e.brushtalk_info(args, given['scheduler'], types.SimpleNamespace(**given['vae']), types.SimpleNamespace(**given['unet']), widths)
 print(json.dumps(info))
 `;
 
 function exportInfo(scheduler: Record<string, unknown>) {
-  const input = JSON.stringify({ scheduler, vae: { latent_channels: 4, scaling_factor: 0.18215 }, unet: { sample_size: 64 } });
+  const input = JSON.stringify({ scheduler, vae: { latent_channels: 4, scaling_factor: 0.18215 }, unet: { sample_size: 64, cross_attention_dim: 768 } });
   return spawnSync(python!, ['-c', writer], { input, encoding: 'utf8', cwd: path.join(import.meta.dirname, '..', '..') });
 }
 
@@ -48,7 +49,7 @@ describe.skipIf(!python)('the export script and the BrushNet loader agree on bru
     const dir = writeTinyBrushNet(temp.dir);
     fs.writeFileSync(path.join(dir, 'brushtalk.json'), run.stdout);
     const folder = readBrushNetFolder(temp.dir, tinyBrushNetId);
-    expect(folder).toMatchObject({ sampleSize: 64, latentChannels: 4, scalingFactor: 0.18215 });
+    expect(folder).toMatchObject({ sampleSize: 64, latentChannels: 4, textDim: 768, scalingFactor: 0.18215 });
     expect(folder.schedule).toEqual({
       numTrainTimesteps: 1000, betaStart: 0.00085, betaEnd: 0.012, betaSchedule: 'scaled_linear',
       spacing, spacings, stepsOffset: 1, predictionType: 'epsilon', setAlphaToOne: false,

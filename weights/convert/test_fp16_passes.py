@@ -3,14 +3,13 @@
 
 Needs only `onnx` and `numpy` (Debian: apt-get install python3-onnx). Run either way:
     /usr/bin/python3 -m pytest weights/convert/test_fp16_passes.py
-    /usr/bin/python3 weights/convert/test_fp16_passes.py      # prints "python fp16 passes: N passed, N failed"
+    /usr/bin/python3 weights/convert/test_fp16_passes.py      # or run_tests.py for every test file here
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import traceback
 
 import numpy as np
 import onnx
@@ -215,19 +214,7 @@ def test_an_int_to_fp16_cast_is_not_a_round_trip():
     assert [n.name for n in m.graph.node] == ["down", "back"]
 
 
-def main() -> int:
-    tests = [(k, v) for k, v in sorted(globals().items()) if k.startswith("test_") and callable(v)]
-    failed = 0
-    for name, fn in tests:
-        try:
-            fn()
-            print(f"ok   {name}")
-        except Exception:  # noqa: BLE001
-            failed += 1
-            print(f"FAIL {name}\n{traceback.format_exc()}")
-    print(f"python fp16 passes: {len(tests) - failed} passed, {failed} failed")
-    return 1 if failed or not tests else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    import run_tests
+
+    sys.exit(run_tests.run(["test_fp16_passes"]))
