@@ -106,9 +106,10 @@ def preflight(args) -> dict:
     out = Path(args.out).resolve()
     has = lambda module: importlib.util.find_spec(module) is not None  # noqa: E731
     if args.no_text_encoder:
-        missing = [f for f in ("text_encoder/model.onnx", "tokenizer/tokenizer.json") if not (out / f).is_file()]
-        if missing:
-            sys.exit(f"--no-text-encoder reuses an earlier export, but {out} lacks {', '.join(missing)}")
+        if not (out / "text_encoder" / "model.onnx").is_file():
+            sys.exit(f"--no-text-encoder reuses an earlier export, but {out} lacks text_encoder/model.onnx")
+        if not (out / "tokenizer" / "tokenizer.json").is_file():
+            log(f"--no-text-encoder: {out} has no tokenizer/tokenizer.json; brushtalk cannot load the folder until one is added")
     elif not has("transformers"):
         sys.exit(
             "transformers is not installed: it is needed to export the CLIP text encoder and write the tokenizer. "
@@ -130,7 +131,12 @@ def preflight(args) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    run_export(parse_args(argv))
+    return 0
+
+
+def run_export(args) -> dict:
+    """The whole export; returns the models and widths it used (parity_harness.py builds its references from them)."""
     started = time.time()
     plan = preflight(args)
     diffusers = import_brushnet_diffusers(args.brushnet_repo)
@@ -191,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"done in {time.time() - started:.0f} s: {out} ({folder_bytes(out) / 1e9:.2f} GB). Copy it to $WEIGHTS_DIR/{args.id}/ and run: npx brushtalk weights verify {args.id}")
     report_check(check, args)
     print(format_json(entry, indent=2))
-    return 0
+    return {"out": out, "unet": unet, "vae": vae, "brushnet": brushnet, "widths": widths, "info": info, "check": check}
 
 
 def report_check(check, args) -> None:
