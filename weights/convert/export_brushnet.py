@@ -115,8 +115,8 @@ def preflight(args) -> dict:
             "transformers is not installed: it is needed to export the CLIP text encoder and write the tokenizer. "
             "Install requirements.txt, or pass --no-text-encoder to reuse <out>/text_encoder and <out>/tokenizer from an earlier export."
         )
-    if args.fp16 and not has("onnxruntime"):
-        sys.exit("--fp16 needs onnxruntime's float16 converter (pip install -r requirements.txt; Debian has no onnxruntime package). Nothing was exported.")
+    if args.fp16:
+        log("--fp16: onnxruntime's float16 converter" if has("onnxruntime") else "--fp16: onnxruntime is not installed, so fp16_convert.py (onnx only) converts the graphs")
     if args.skip_check:
         banner("--skip-check: the exported graphs will NOT be compared with PyTorch. Only onnx.checker will run.")
         return plan

@@ -72,11 +72,17 @@ def fp16_block_list(model) -> list[str]:
     return list(blocked)
 
 
-def convert_fp16(onnx, path: Path) -> dict:
-    """fp32 -> fp16 with fp32 inputs and outputs (onnxruntime's converter), the timestep embedding kept fp32 by a
-    node block list, then fp16_passes (round trips out, unique names, topological order) and onnx.checker."""
-    from onnxruntime.transformers.float16 import convert_float_to_float16  # preflight made sure it is there
+def fp16_converter() -> str:
+    """onnxruntime's converter when installed (what the issue's measurements used), else fp16_convert.py (onnx only)."""
+    import importlib.util
 
+    return "onnxruntime" if importlib.util.find_spec("onnxruntime") else "fp16_convert"
+
+
+def convert_fp16(onnx, path: Path) -> dict:
+    """fp32 -> fp16 with fp32 inputs and outputs, the timestep embedding kept fp32 by a node block list, then
+    fp16_passes (round trips out, unique names, topological order) and onnx.checker on the saved file."""
+    which = fp16_converter()
     model = onnx.load(str(path))
     big = sum(t.ByteSize() for t in model.graph.initializer) > EXTERNAL_DATA_THRESHOLD
     if big:
@@ -88,7 +94,14 @@ def convert_fp16(onnx, path: Path) -> dict:
         inferred.unlink()
     blocked = fp16_block_list(model)
     t0 = time.time()
-    model16 = convert_float_to_float16(model, keep_io_types=True, disable_shape_infer=big, node_block_list=blocked)
+    if which == "onnxruntime":
+        from onnxruntime.transformers.float16 import convert_float_to_float16
+
+        model16 = convert_float_to_float16(model, keep_io_types=True, disable_shape_infer=big, node_block_list=blocked)
+    else:
+        import fp16_convert
+
+        model16 = fp16_convert.convert_to_fp16(model, node_block_list=blocked, infer_shapes=not big)
     del model
     summary = fp16_passes.finish_fp16(model16, blocked)
     if summary["round_trips_left"]:
@@ -96,5 +109,5 @@ def convert_fp16(onnx, path: Path) -> dict:
     save_onnx(onnx, model16, path)
     del model16
     fp16_passes.check(path)  # by path: works with external data; refuses an unsorted or ill-typed graph
-    log(f"{path.parent.name}: fp16 in {time.time() - t0:.0f} s, onnx.checker passed: {fp16_passes.describe(summary)} -> {folder_bytes(path.parent) / 1e6:.1f} MB")
+    log(f"{path.parent.name}: fp16 ({which}) in {time.time() - t0:.0f} s, onnx.checker passed: {fp16_passes.describe(summary)} -> {folder_bytes(path.parent) / 1e6:.1f} MB")
     return summary
