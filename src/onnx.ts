@@ -98,6 +98,12 @@ export function inputType(session: OnnxSession, name: string): string | undefine
   return meta?.isTensor ? meta.type : undefined;
 }
 
+/** The declared shape of a tensor input: numbers for fixed axes, strings for named (dynamic) ones; undefined if unknown. */
+export function inputShape(session: OnnxSession, name: string): ReadonlyArray<number | string> | undefined {
+  const meta = session.inputMetadata.find((m) => m.name === name);
+  return meta?.isTensor && meta.shape.length > 0 ? meta.shape : undefined;
+}
+
 function firstLine(text: string): string {
   return text.split('\n')[0].slice(0, 300);
 }

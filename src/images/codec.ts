@@ -9,7 +9,7 @@ import type { Metadata, Sharp, SharpOptions } from 'sharp';
 import { BrushtalkError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { PixelBudget } from './budget.ts';
-import type { Mask, RgbImage } from './raster.ts';
+import { holeLevel, type Mask, type RgbImage } from './raster.ts';
 import { sniffFormat } from './sniff.ts';
 
 export interface DecodeLimits {
@@ -37,15 +37,16 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
   return { ...raw, format };
 }
 
-/** White (≥ 50 % grey after flattening transparency onto black) is the hole. */
+/**
+ * BrushNet's rule, after flattening transparency onto black: a pixel is hole when the mean of its three channels
+ * is ≥ 127.5 (its pipeline normalises the mask to [-1,1] and keeps pixels whose channel sum is < 0). On grey masks
+ * that is "≥ 50 % grey"; on coloured ones it differs from luma: magenta (255,0,255) has luma 106 but mean 170,
+ * so it is hole, as BrushNet reads it.
+ */
 export async function decodeMask(bytes: Uint8Array, width: number, height: number, limits: DecodeLimits): Promise<Mask> {
   checkSize(width, height, 'mask target');
   const { raw } = await decodeToRgb(bytes, limits, '#000000');
-  // Integer Rec.601 luma; for r = g = b = v it returns exactly v, so the 127/128 threshold is exact.
-  let grey: Uint8Array = new Uint8Array(raw.width * raw.height);
-  for (let i = 0, j = 0; i < grey.length; i++, j += 3) {
-    grey[i] = (77 * raw.data[j] + 150 * raw.data[j + 1] + 29 * raw.data[j + 2] + 128) >> 8;
-  }
+  let grey = holeLevel(raw.data, raw.width * raw.height);
   if (raw.width !== width || raw.height !== height) grey = await resizeGrey(grey, raw.width, raw.height, width, height);
   const mask = binarise(grey, width, height);
   if (!mask.data.some((v) => v === 1)) {

@@ -39,3 +39,14 @@ export function maskCoverage(mask: Mask): number {
 export function sameSize(a: { width: number; height: number }, b: { width: number; height: number }): boolean {
   return a.width === b.width && a.height === b.height;
 }
+
+/**
+ * One byte per pixel that is ≥ 128 exactly when the channel mean r+g+b over 3 is ≥ 127.5: the sum is an integer,
+ * so that is sum ≥ 383, and ⌊(sum + 1)/3⌋ ≥ 128 ⇔ sum ≥ 383. Grey v maps to v, so resizing this plane (the mask
+ * of another size) behaves like resizing a grey mask.
+ */
+export function holeLevel(rgb: Uint8Array, pixels: number): Uint8Array {
+  const out = new Uint8Array(pixels);
+  for (let i = 0, j = 0; i < pixels; i++, j += 3) out[i] = Math.floor((rgb[j] + rgb[j + 1] + rgb[j + 2] + 1) / 3);
+  return out;
+}

@@ -1,6 +1,7 @@
 /**
  * Writes a tiny BrushNet model folder at test time (nothing binary is committed), with the real file layout,
- * tensor names, ranks and the contract's channel counts (4 latent, 5 cond, 77 tokens, 768 features), and
+ * tensor names, ranks and the contract's channel counts (4 latent, 5 cond, 77 tokens, 768 features by default:
+ * `textDim` makes another text width, as a base model with another cross_attention_dim would), and
  * graphs that cost microseconds:
  *
  * - text_encoder: input_ids mod 64 → row of a fixed random table [64,768] (each row = an offset + small
@@ -61,18 +62,18 @@ function model(graph: onnx.IGraphProto): Uint8Array {
 }
 
 
-function textEncoder(): Uint8Array {
+function textEncoder(textDim: number): Uint8Array {
   const rnd = random(1234);
-  const table = new Float32Array(TABLE_ROWS * 768);
+  const table = new Float32Array(TABLE_ROWS * textDim);
   for (let r = 0; r < TABLE_ROWS; r++) {
     const offset = rnd() - 0.5;
-    for (let c = 0; c < 768; c++) table[r * 768 + c] = offset + 0.1 * (rnd() - 0.5);
+    for (let c = 0; c < textDim; c++) table[r * textDim + c] = offset + 0.1 * (rnd() - 0.5);
   }
   return model({
     name: 'tiny_text_encoder',
     input: [valueInfo('input_ids', I64, ['batch', 77])],
-    output: [valueInfo('last_hidden_state', F, ['batch', 77, 768])],
-    initializer: [floats('table', [TABLE_ROWS, 768], table), int64s('rows', [], [TABLE_ROWS])],
+    output: [valueInfo('last_hidden_state', F, ['batch', 77, textDim])],
+    initializer: [floats('table', [TABLE_ROWS, textDim], table), int64s('rows', [], [TABLE_ROWS])],
     node: [node('Mod', ['input_ids', 'rows'], ['row_ids']), node('Gather', ['table', 'row_ids'], ['last_hidden_state'], { axis: 0 })],
   });
 }
@@ -126,14 +127,14 @@ function alphasCumprod(): number[] {
   return out;
 }
 
-function fusedUnet(): Uint8Array {
+function fusedUnet(textDim: number): Uint8Array {
   const n = ['batch2', 4, 'h', 'w'];
   return model({
     name: 'tiny_brushnet_unet',
     input: [
       valueInfo('sample', F, n),
       valueInfo('timestep', F, [1]),
-      valueInfo('encoder_hidden_states', F, ['batch2', 77, 768]),
+      valueInfo('encoder_hidden_states', F, ['batch2', 77, textDim]),
       valueInfo('brushnet_cond', F, ['batch2', 5, 'h', 'w']),
       valueInfo('conditioning_scale', F, [1]),
     ],
@@ -237,14 +238,15 @@ export function writeClipTokenizer(dir: string): void {
 }
 
 /** Write `<weightsDir>/<id>/` in the BrushNet folder contract; returns the folder. */
-export function writeTinyBrushNet(weightsDir: string, id = tinyBrushNetId): string {
+export function writeTinyBrushNet(weightsDir: string, id = tinyBrushNetId, options: { textDim?: number } = {}): string {
+  const textDim = options.textDim ?? 768;
   const dir = path.join(weightsDir, id);
   writeClipTokenizer(path.join(dir, 'tokenizer'));
   const graphs: Record<string, Uint8Array> = {
-    text_encoder: textEncoder(),
+    text_encoder: textEncoder(textDim),
     vae_encoder: vaeEncoder(),
     vae_decoder: vaeDecoder(),
-    unet: fusedUnet(),
+    unet: fusedUnet(textDim),
   };
   for (const [name, bytes] of Object.entries(graphs)) {
     fs.mkdirSync(path.join(dir, name), { recursive: true });
@@ -254,6 +256,7 @@ export function writeTinyBrushNet(weightsDir: string, id = tinyBrushNetId): stri
     format: 'brushtalk-brushnet/1',
     sampleSize: 64,
     latentChannels: 4,
+    textDim,
     scalingFactor: VAE_SCALE,
     scheduler: { ...sd15Schedule },
   };

@@ -75,7 +75,7 @@ describe('BrushNet pipeline on the tiny graphs (real onnxruntime, main thread)',
       },
       decode: (...args) => (calls.decode++, models.decode(...args)),
     };
-    return { calls, denoised, pipeline: createBrushNetPipeline(wrapped, folder.scalingFactor) };
+    return { calls, denoised, pipeline: createBrushNetPipeline(wrapped, folder) };
   }
 
   const request = (over: Partial<PipelineRequest> = {}): PipelineRequest => ({

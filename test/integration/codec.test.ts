@@ -262,6 +262,20 @@ describe('decodeMask', () => {
     expect([...(await decodeMask(rgb, 2, 1, limits)).data]).toEqual([0, 1]);
   });
 
+  it('reads colours by BrushNet’s rule (channel mean ≥ 127.5), not by luma', async () => {
+    // magenta (luma 106, mean 170): hole; pure green (luma 149, mean 85): kept; grey 127 kept, 128 hole.
+    const colours = [255, 0, 255, 0, 255, 0, 127, 127, 127, 128, 128, 128, 127, 128, 128, 127, 127, 128];
+    const png = await sharp(Buffer.from(colours), { raw: { width: 6, height: 1, channels: 3 } }).png().toBuffer();
+    expect([...(await decodeMask(png, 6, 1, limits)).data]).toEqual([1, 0, 0, 1, 1, 0]);
+    // Resized from another size, a magenta stroke stays hole and a green one stays kept.
+    const stripes = await sharp(Buffer.from([255, 0, 255, 255, 0, 255, 0, 255, 0, 0, 255, 0]), { raw: { width: 4, height: 1, channels: 3 } }).png().toBuffer();
+    const big = await decodeMask(stripes, 16, 4, limits);
+    for (let y = 0; y < 4; y++) {
+      expect(big.data[y * 16 + 1]).toBe(1);
+      expect(big.data[y * 16 + 14]).toBe(0);
+    }
+  });
+
   it('resizes a mask of another size to the target and keeps it binary', async () => {
     const values = Array.from({ length: 100 }, (_, i) => (i % 10 < 5 ? 255 : 0)); // left half white
     const mask = await decodeMask(await greyPng(values, 10, 10), 40, 30, limits);

@@ -24,7 +24,7 @@ interface Reference {
   outputs10: number[][];
   outputs20: number[][];
   outputs50: number[][];
-  ddim: { step50: number[][]; step50_v: number[][]; run10: number[][] };
+  ddim: { step50: number[][]; step50_v: number[][]; run10: number[][]; run10_leading: number[][]; run10_trailing: number[][] };
   unipc: { first2_50: number[][]; run10_min: number[][]; run10_zero: number[][] };
   dpmpp2m: { run10_zero: number[][]; run10_min: number[][]; run20_min: number[][]; run20_zero: number[][] };
 }
@@ -33,6 +33,8 @@ const ref = JSON.parse(
 ) as Reference;
 
 const spacings = ['linspace', 'leading', 'trailing'] as const;
+/** SD1.5's schedule with one spacing for every scheduler (a base config that names it). */
+const every = (spacing: ScheduleConfig['spacing']): ScheduleConfig => ({ ...sd15Schedule, spacing, spacings: undefined });
 const names: SchedulerName[] = ['ddim', 'dpmpp-2m', 'unipc'];
 
 function expectRel(got: Float32Array, want: number[], rel = 1e-5): void {
@@ -103,7 +105,9 @@ describe('inference timesteps', () => {
     expect(inferenceTimesteps(sd15Schedule, 50, 'multistep').at(-1)).toBe(20);
     expect(createScheduler('unipc', 50).timesteps).toEqual(ref.timesteps.multistep.linspace['50']);
     expect(createScheduler('dpmpp-2m', 50).timesteps).toEqual(ref.timesteps.multistep.linspace['50']);
-    expect(createScheduler('ddim', 50).timesteps).toEqual(ref.timesteps.ddim.linspace['50']);
+    expect(createScheduler('ddim', 50, every('linspace')).timesteps).toEqual(ref.timesteps.ddim.linspace['50']);
+    // SD1.5's own config names no spacing: DDIM gets its class default, leading (test/unit/scheduler-spacing.test.ts).
+    expect(createScheduler('ddim', 50).timesteps).toEqual(ref.timesteps.ddim.leading['50']);
   });
 
   it('trailing keeps exactly N steps where NumPy arange overshoots (N = 61)', () => {
@@ -116,10 +120,12 @@ describe('inference timesteps', () => {
 
 describe('steps against the NumPy reference (1e-5 relative)', () => {
   it('DDIM: one step at 50, ε and v prediction, and a 10-step run', () => {
-    expectRel(run(createScheduler('ddim', 50), ref.outputs50.slice(0, 1))[0], ref.ddim.step50[0]);
-    const v = createScheduler('ddim', 50, { ...sd15Schedule, predictionType: 'v_prediction' });
+    expectRel(run(createScheduler('ddim', 50, every('linspace')), ref.outputs50.slice(0, 1))[0], ref.ddim.step50[0]);
+    const v = createScheduler('ddim', 50, { ...every('linspace'), predictionType: 'v_prediction' });
     expectRel(run(v, ref.outputs50.slice(0, 1))[0], ref.ddim.step50_v[0]);
-    run(createScheduler('ddim', 10), ref.outputs10).forEach((x, i) => expectRel(x, ref.ddim.run10[i]));
+    run(createScheduler('ddim', 10, every('linspace')), ref.outputs10).forEach((x, i) => expectRel(x, ref.ddim.run10[i]));
+    run(createScheduler('ddim', 10), ref.outputs10).forEach((x, i) => expectRel(x, ref.ddim.run10_leading[i]));
+    run(createScheduler('ddim', 10, every('trailing')), ref.outputs10).forEach((x, i) => expectRel(x, ref.ddim.run10_trailing[i]));
   });
 
   it('UniPC: the first two steps at 50 (predictor, then corrector + predictor)', () => {
@@ -169,13 +175,17 @@ describe('a model that predicts the true noise recovers x0', () => {
     return x;
   }
 
-  // With exact x₀ predictions every solver follows x_t = α_t·x₀ + σ_t·ε̂ with ε̂ fixed by the start.
-  const a999 = abar[999];
-  const epsHat = Float32Array.from(noise, (v, j) => (v - Math.sqrt(a999) * x0[j]) / Math.sqrt(1 - a999));
-  const atMin = Float32Array.from(x0, (v, j) => Math.sqrt(abar[0]) * v + Math.sqrt(1 - abar[0]) * epsHat[j]);
+  // With exact x₀ predictions every solver follows x_t = α_t·x₀ + σ_t·ε̂ with ε̂ fixed by the start
+  // (t = 999 for linspace; DDIM's leading spacing starts at 981).
+  const atMinFrom = (start: number) => {
+    const a = abar[start];
+    const epsHat = Float32Array.from(noise, (v, j) => (v - Math.sqrt(a) * x0[j]) / Math.sqrt(1 - a));
+    return Float32Array.from(x0, (v, j) => Math.sqrt(abar[0]) * v + Math.sqrt(1 - abar[0]) * epsHat[j]);
+  };
 
   for (const name of names) {
     it(`${name} (50 steps) lands on √ᾱ₀·x₀ + √(1−ᾱ₀)·ε̂, within 0.1 of x₀`, () => {
+      const atMin = atMinFrom(createScheduler(name, 50).timesteps[0]);
       const x = denoise(name, 50, name === 'ddim' ? undefined : 'min');
       for (let j = 0; j < x.length; j++) {
         expect(x[j]).toBeCloseTo(atMin[j], 5);
@@ -254,7 +264,7 @@ describe('bad inputs throw naming the value', () => {
       expect(() => createScheduler(name, Number.NaN)).toThrow(/got NaN/);
       // 1000 steps is allowed; linspace then repeats timesteps for the multistep solvers (tested below).
       if (name === 'ddim') expect(createScheduler(name, 1000).timesteps).toHaveLength(1000);
-      else expect(createScheduler(name, 1000, { ...sd15Schedule, spacing: 'trailing' }).timesteps).toHaveLength(1000);
+      else expect(createScheduler(name, 1000, every('trailing')).timesteps).toHaveLength(1000);
     });
   }
 

@@ -12,15 +12,22 @@
  *                             (masked-image latent × scalingFactor, mask with 1 on KEPT pixels),
  *                             conditioning_scale [1] float32 → noise_pred [2B,4,h,w] (ε)
  *   vae_decoder/model.onnx    latent_sample [B,4,h,w] (already ÷ scalingFactor) → sample [B,3,H,W] in [-1,1]
- *   brushtalk.json            { format, sampleSize, latentChannels, scalingFactor, scheduler: ScheduleConfig }
+ *   brushtalk.json            { format, sampleSize, latentChannels, textDim, scalingFactor, scheduler: ScheduleConfig,
+ *                             baseScheduler? (the base model's raw scheduler_config.json) }
  *
- * h = H/8, w = W/8. The batch of the unet is 2B under classifier-free guidance ([uncond…, cond…]), B without.
+ * Each scheduler's spacing is scheduler.spacings[name]; a folder without `spacings` (exported before they were
+ * written) gets them derived from baseScheduler as diffusers would (DDIM 'leading' for SD1.5's file), and a
+ * folder with neither runs every scheduler at scheduler.spacing.
+ *
+ * 768 and 4 are SD1.5's widths: the text width (the UNet's cross_attention_dim) is brushtalk.json's textDim and the
+ * latent channels its latentChannels (brushnet_cond then has latentChannels + 1), as the export read them from the
+ * models' configs. h = H/8, w = W/8. The batch of the unet is 2B under classifier-free guidance ([uncond…, cond…]), B without.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { BrushtalkError } from '../../errors.ts';
-import type { ScheduleConfig } from './scheduler.ts';
+import { diffusersSpacings, type ScheduleConfig } from './scheduler.ts';
 
 export const brushNetFiles = {
   tokenizer: 'tokenizer/tokenizer.json',
@@ -37,25 +44,50 @@ export interface BrushNetFolder {
   /** Latent side the base model was trained at (64 for SD1.5's 512 px). */
   sampleSize: number;
   latentChannels: number;
+  /** Width of the text encoder's hidden states, the UNet's cross_attention_dim (768 for SD1.5's CLIP ViT-L/14). */
+  textDim: number;
   scalingFactor: number;
   schedule: ScheduleConfig;
 }
 
+const spacing = z.enum(['linspace', 'leading', 'trailing']);
+
 const manifestSchema = z.object({
   format: z.literal('brushtalk-brushnet/1'),
   sampleSize: z.number().int().positive().default(64),
-  latentChannels: z.literal(4).default(4),
+  latentChannels: z.number().int().positive().default(4),
+  textDim: z.number().int().positive().default(768),
   scalingFactor: z.number().positive().default(0.18215),
   scheduler: z.object({
     numTrainTimesteps: z.number().int().positive(),
     betaStart: z.number().positive(),
     betaEnd: z.number().positive(),
     betaSchedule: z.enum(['scaled_linear', 'linear']),
-    spacing: z.enum(['linspace', 'leading', 'trailing']),
+    spacing,
+    spacings: z.object({ ddim: spacing, 'dpmpp-2m': spacing, unipc: spacing }).partial().optional(),
     stepsOffset: z.number().int().min(0),
     predictionType: z.enum(['epsilon', 'v_prediction']),
+    setAlphaToOne: z.boolean().optional(),
   }),
+  baseScheduler: z.record(z.string(), z.unknown()).optional(),
 });
+
+type Manifest = z.infer<typeof manifestSchema>;
+
+/** The schedule with per-scheduler spacings and DDIM's final ᾱ filled in from the base's raw config where absent. */
+function scheduleOf(m: Manifest, file: string): ScheduleConfig {
+  const { spacings, setAlphaToOne, ...rest } = m.scheduler;
+  const base = m.baseScheduler;
+  let derived: ScheduleConfig['spacings'];
+  try {
+    derived = spacings ?? (base ? diffusersSpacings(base) : undefined);
+  } catch (error) {
+    throw new BrushtalkError('weights.corrupt', `${file}: baseScheduler ${(error as Error).message}.`);
+  }
+  // DDIMScheduler's default set_alpha_to_one is true; SD-style configs set it to false.
+  const alphaToOne = setAlphaToOne ?? (base ? base.set_alpha_to_one !== false : false);
+  return { ...rest, ...(derived ? { spacings: derived } : {}), setAlphaToOne: alphaToOne };
+}
 
 /** What to tell someone whose folder is missing: the pull command, or the export script for their own base model. */
 function howToInstall(modelId: string, dir: string): string {
@@ -82,5 +114,6 @@ export function readBrushNetFolder(weightsDir: string, modelId: string): BrushNe
     throw new BrushtalkError('weights.corrupt', `${path.join(dir, brushNetFiles.manifest)}: ${issue.path.join('.') || 'file'} ${issue.message}.`);
   }
   const m = parsed.data;
-  return { dir, sampleSize: m.sampleSize, latentChannels: m.latentChannels, scalingFactor: m.scalingFactor, schedule: m.scheduler };
+  const schedule = scheduleOf(m, path.join(dir, brushNetFiles.manifest));
+  return { dir, sampleSize: m.sampleSize, latentChannels: m.latentChannels, textDim: m.textDim, scalingFactor: m.scalingFactor, schedule };
 }

@@ -5,9 +5,9 @@
  */
 import path from 'node:path';
 import { BrushtalkError } from '../../errors.ts';
-import { Tensor, inputType, openSession, type OnnxFeeds, type OnnxProvider, type OnnxSession } from '../../onnx.ts';
+import { Tensor, inputShape, inputType, openSession, type OnnxFeeds, type OnnxProvider, type OnnxSession } from '../../onnx.ts';
 import { brushNetFiles, type BrushNetFolder } from './folder.ts';
-import type { BrushNetModels, DenoiseInputs } from './pipeline.ts';
+import { TEXT_LENGTH, type BrushNetModels, type DenoiseInputs } from './pipeline.ts';
 import { loadClipTokenizer } from './tokenizer.ts';
 
 export interface ModelStats {
@@ -36,6 +36,17 @@ function requireNames(session: OnnxSession, file: string, inputs: string[], outp
   }
 }
 
+/** A fixed axis of a graph input that disagrees with brushtalk.json (dynamic axes are not checked). */
+function requireAxis(session: OnnxSession, file: string, input: string, axis: number, want: number, what: string): void {
+  const got = inputShape(session, input)?.[axis];
+  if (typeof got === 'number' && got !== want) {
+    throw new BrushtalkError(
+      'weights.corrupt',
+      `${file} takes ${input} with ${got} on axis ${axis} but brushtalk.json says ${what} ${want}: the folder mixes graphs of different models; export it again.`,
+    );
+  }
+}
+
 export async function loadBrushNetModels(weightsDir: string, modelId: string, folder: BrushNetFolder, provider: OnnxProvider): Promise<LoadedBrushNet> {
   const tokenizer = await loadClipTokenizer(weightsDir, modelId);
   const open = async (file: string): Promise<OnnxSession> => {
@@ -57,6 +68,11 @@ export async function loadBrushNetModels(weightsDir: string, modelId: string, fo
   // Optimum names the moments latent_parameters; a custom export's single output (the mean) is taken as is.
   const encoderOutput = encoder.outputNames.includes('latent_parameters') ? 'latent_parameters' : encoder.outputNames[0];
   requireNames(encoder, brushNetFiles.vaeEncoder, ['sample'], encoderOutput);
+  const { latentChannels: lc, textDim } = folder;
+  requireAxis(unet, brushNetFiles.unet, 'encoder_hidden_states', 2, textDim, 'textDim');
+  requireAxis(unet, brushNetFiles.unet, 'sample', 1, lc, 'latentChannels');
+  requireAxis(unet, brushNetFiles.unet, 'brushnet_cond', 1, lc + 1, 'latentChannels + 1 =');
+  requireAxis(decoder, brushNetFiles.vaeDecoder, 'latent_sample', 1, lc, 'latentChannels');
   // Exporters disagree on a few dtypes (optimum's CLIP takes int32 ids; some UNets take int64 timesteps): follow the graph.
   const idsInt32 = inputType(text, 'input_ids') === 'int32';
   const timestepType = inputType(unet, 'timestep');
@@ -96,11 +112,11 @@ export async function loadBrushNetModels(weightsDir: string, modelId: string, fo
       const after = performance.now();
       const plane = (height / 8) * (width / 8);
       const channels = out.length / (batch * plane);
-      if (channels !== 4 && channels !== 8) throw new BrushtalkError('weights.corrupt', `vae_encoder returned ${channels} channels; the contract says 8 (mean, logvar) or 4 (mean).`);
-      if (channels === 4) return out;
-      // Keep the first 4 channels of each item: the mean; the log-variance is not used (no sampling).
-      const mean = new Float32Array(batch * 4 * plane);
-      for (let b = 0; b < batch; b++) mean.set(out.subarray(b * 8 * plane, b * 8 * plane + 4 * plane), b * 4 * plane);
+      if (channels !== lc && channels !== 2 * lc) throw new BrushtalkError('weights.corrupt', `vae_encoder returned ${channels} channels; the contract says ${2 * lc} (mean, logvar) or ${lc} (mean).`);
+      if (channels === lc) return out;
+      // Keep the first latentChannels channels of each item: the mean; the log-variance is not used (no sampling).
+      const mean = new Float32Array(batch * lc * plane);
+      for (let b = 0; b < batch; b++) mean.set(out.subarray(b * 2 * lc * plane, (b * 2 + 1) * lc * plane), b * lc * plane);
       stats.host.vae_encoder += performance.now() - after;
       return mean;
     },
@@ -108,16 +124,16 @@ export async function loadBrushNetModels(weightsDir: string, modelId: string, fo
       const started = performance.now();
       const { batch, latentHeight: h, latentWidth: w } = inputs;
       return call('unet', unet, () => ({
-        sample: new Tensor('float32', inputs.sample, [batch, 4, h, w]),
+        sample: new Tensor('float32', inputs.sample, [batch, lc, h, w]),
         timestep: timestepType === 'int64' ? new Tensor('int64', BigInt64Array.of(BigInt(Math.round(inputs.timestep))), [1]) : new Tensor('float32', Float32Array.of(inputs.timestep), [1]),
-        encoder_hidden_states: new Tensor('float32', inputs.encoderHiddenStates, [batch, 77, 768]),
-        brushnet_cond: new Tensor('float32', inputs.cond, [batch, 5, h, w]),
+        encoder_hidden_states: new Tensor('float32', inputs.encoderHiddenStates, [batch, TEXT_LENGTH, textDim]),
+        brushnet_cond: new Tensor('float32', inputs.cond, [batch, lc + 1, h, w]),
         conditioning_scale: new Tensor('float32', Float32Array.of(inputs.conditioningScale), [1]),
       }), 'noise_pred', started);
     },
     decode(latents, batch, h, w) {
       const started = performance.now();
-      return call('vae_decoder', decoder, () => ({ latent_sample: new Tensor('float32', latents, [batch, 4, h, w]) }), 'sample', started);
+      return call('vae_decoder', decoder, () => ({ latent_sample: new Tensor('float32', latents, [batch, lc, h, w]) }), 'sample', started);
     },
     async release() {
       await Promise.all([text.release(), encoder.release(), unet.release(), decoder.release()]);

@@ -9,10 +9,8 @@ import type { Scheduler } from './scheduler.ts';
 import { gaussianNoise, holeFlags, imageMaskKey, keptMaskLatent, maskedImagePixels, pixelsToImages } from './tensors.ts';
 
 export const DEFAULT_NEGATIVE_PROMPT = 'ugly, low quality';
-const LATENT_CHANNELS = 4;
-const COND_CHANNELS = 5;
-const TEXT_LENGTH = 77;
-const TEXT_DIM = 768;
+/** CLIP's context length: SD1.x/2.x tokenizers pad every prompt to 77 ids. */
+export const TEXT_LENGTH = 77;
 const PROMPT_CACHE_SIZE = 16;
 const LATENT_CACHE_SIZE = 4;
 
@@ -20,9 +18,9 @@ export interface DenoiseInputs {
   /** [n,4,h,w] */
   sample: Float32Array;
   timestep: number;
-  /** [n,77,768] */
+  /** [n,77,textDim] */
   encoderHiddenStates: Float32Array;
-  /** [n,5,h,w]: masked-image latent × scaling factor, then the mask with 1 on kept pixels. */
+  /** [n,latentChannels+1,h,w]: masked-image latent × scaling factor, then the mask with 1 on kept pixels. */
   cond: Float32Array;
   conditioningScale: number;
   batch: number;
@@ -34,13 +32,13 @@ export interface DenoiseInputs {
 export interface BrushNetModels {
   /** 77 CLIP ids. */
   tokenize(text: string): number[];
-  /** One row of 77 ids per prompt → [n,77,768]. */
+  /** One row of 77 ids per prompt → [n,77,textDim]. */
   encodeText(ids: number[][]): Promise<Float32Array>;
-  /** [b,3,H,W] in [-1,1] → the latent mean [b,4,H/8,W/8], not yet × scaling factor. */
+  /** [b,3,H,W] in [-1,1] → the latent mean [b,latentChannels,H/8,W/8], not yet × scaling factor. */
   encodeImage(pixels: Float32Array, batch: number, height: number, width: number): Promise<Float32Array>;
   /** The fused branch + UNet → ε [n,4,h,w]. */
   denoise(inputs: DenoiseInputs): Promise<Float32Array>;
-  /** [b,4,h,w] already ÷ scaling factor → [b,3,8h,8w] in [-1,1]. */
+  /** [b,latentChannels,h,w] already ÷ scaling factor → [b,3,8h,8w] in [-1,1]. */
   decode(latents: Float32Array, batch: number, latentHeight: number, latentWidth: number): Promise<Float32Array>;
 }
 
@@ -118,16 +116,28 @@ function tile(unit: Float32Array, times: number): Float32Array {
   return out;
 }
 
-export function createBrushNetPipeline(models: BrushNetModels, scalingFactor = 0.18215): BrushNetPipeline {
+/** The widths the graphs were exported with (brushtalk.json; a BrushNetFolder has these fields). SD1.5's by default. */
+export interface PipelineShape {
+  scalingFactor: number;
+  latentChannels: number;
+  /** The text encoder's hidden width, the UNet's cross_attention_dim. */
+  textDim: number;
+}
+
+export const sd15Shape: PipelineShape = { scalingFactor: 0.18215, latentChannels: 4, textDim: 768 };
+
+export function createBrushNetPipeline(models: BrushNetModels, shape: Partial<PipelineShape> = {}): BrushNetPipeline {
+  const { scalingFactor, latentChannels, textDim } = { ...sd15Shape, ...shape };
+  const condChannels = latentChannels + 1;
   const embeddings = new Map<string, Float32Array>();
   const conds = new Map<string, Float32Array>();
 
-  /** [77,768] per prompt, computed once per distinct text (re-rolls and the fixed negative prompt hit). */
+  /** [77,textDim] per prompt, computed once per distinct text (re-rolls and the fixed negative prompt hit). */
   async function embed(prompts: string[]): Promise<{ rows: Float32Array[]; hit: boolean }> {
     const missing = [...new Set(prompts.filter((p) => !embeddings.has(p)))];
     if (missing.length > 0) {
       const out = await models.encodeText(missing.map((p) => models.tokenize(p)));
-      const size = TEXT_LENGTH * TEXT_DIM;
+      const size = TEXT_LENGTH * textDim;
       if (out.length !== size * missing.length) throw new Error(`text encoder returned ${out.length} values, expected ${size * missing.length}`);
       missing.forEach((p, i) => remember(embeddings, p, out.slice(i * size, (i + 1) * size), PROMPT_CACHE_SIZE));
     }
@@ -139,7 +149,7 @@ export function createBrushNetPipeline(models: BrushNetModels, scalingFactor = 0
     return { rows, hit: missing.length === 0 };
   }
 
-  /** [5,h,w]: the masked-image latent (VAE mean × scaling factor) and the kept-pixel mask, per (image, mask). */
+  /** [latentChannels+1,h,w]: the masked-image latent (VAE mean × scaling factor) and the kept-pixel mask, per (image, mask). */
   async function conditioning(request: PipelineRequest, h: number, w: number): Promise<{ cond: Float32Array; hit: boolean }> {
     const key = request.cacheKey ?? imageMaskKey(request.image, request.hole);
     const cached = conds.get(key);
@@ -151,10 +161,10 @@ export function createBrushNetPipeline(models: BrushNetModels, scalingFactor = 0
     const flags = holeFlags(hole);
     const mean = await models.encodeImage(maskedImagePixels(image, flags), 1, image.height, image.width);
     const plane = h * w;
-    if (mean.length !== LATENT_CHANNELS * plane) throw new Error(`VAE encoder returned ${mean.length} values, expected ${LATENT_CHANNELS * plane}`);
-    const cond = new Float32Array(COND_CHANNELS * plane);
+    if (mean.length !== latentChannels * plane) throw new Error(`VAE encoder returned ${mean.length} values, expected ${latentChannels * plane}`);
+    const cond = new Float32Array(condChannels * plane);
     for (let i = 0; i < mean.length; i++) cond[i] = mean[i] * scalingFactor;
-    cond.set(keptMaskLatent(flags, image.width, image.height, w, h), LATENT_CHANNELS * plane);
+    cond.set(keptMaskLatent(flags, image.width, image.height, w, h), latentChannels * plane);
     remember(conds, key, cond, LATENT_CACHE_SIZE);
     return { cond, hit: false };
   }
@@ -170,7 +180,7 @@ export function createBrushNetPipeline(models: BrushNetModels, scalingFactor = 0
     const samples = request.samples ?? 1;
     const h = request.image.height / 8;
     const w = request.image.width / 8;
-    const latentSize = LATENT_CHANNELS * h * w;
+    const latentSize = latentChannels * h * w;
     const guided = request.guidance > 1;
     const n = guided ? 2 * samples : samples;
 
@@ -178,7 +188,7 @@ export function createBrushNetPipeline(models: BrushNetModels, scalingFactor = 0
     const negative = request.negativePrompt ?? DEFAULT_NEGATIVE_PROMPT;
     const { rows, hit: promptHit } = await embed(guided ? [negative, request.prompt] : [request.prompt]);
     // Batch layout [uncond × samples, cond × samples], the order diffusers' chunk(2) expects.
-    const text = new Float32Array(n * TEXT_LENGTH * TEXT_DIM);
+    const text = new Float32Array(n * TEXT_LENGTH * textDim);
     rows.forEach((row, r) => {
       for (let s = 0; s < samples; s++) text.set(row, (r * samples + s) * row.length);
     });

@@ -134,7 +134,7 @@ export function createSplitDenoiser(branch: OnnxSession, unet: OnnxSession, opti
     const unetFeeds: Record<string, Tensor> = {
       sample: new Tensor('float32', inputs.sample, [batch, 4, h, w]),
       timestep: timestepTensor(timestepTypes.unet, inputs.timestep),
-      encoder_hidden_states: new Tensor('float32', inputs.encoderHiddenStates, [batch, 77, 768]),
+      encoder_hidden_states: new Tensor('float32', inputs.encoderHiddenStates, [batch, 77, inputs.encoderHiddenStates.length / (batch * 77)]),
     };
     const dupStart = performance.now();
     host += dupStart - t1;

@@ -55,7 +55,7 @@ async function load(): Promise<{ models: LoadedBrushNet; pipeline: BrushNetPipel
   const started = performance.now();
   const folder = readBrushNetFolder(config.weightsDir, config.modelId);
   const models = await loadBrushNetModels(config.weightsDir, config.modelId, folder, config.provider);
-  const pipeline = createBrushNetPipeline(models, folder.scalingFactor);
+  const pipeline = createBrushNetPipeline(models, folder);
   const loaded = performance.now();
   // One guided step at the base model's own size: the shapes real edits start from. It also caches the
   // negative prompt's embedding, which every guided edit needs.

@@ -2,26 +2,33 @@
  * DDIM with η = 0 (Song et al. 2020, eq. 12): deterministic and memoryless, so it is exact for a model
  * that predicts the true noise — the test oracle for the multistep solvers.
  *
- * Differences from diffusers, on purpose:
- * - The previous timestep is the next entry of `timesteps` (the paper's sub-sequence τ). diffusers uses
- *   `t − T//N`, which equals it for 'leading' spacing (SD's own DDIM config) but is off by one here and
- *   there for 'linspace'/'trailing' (e.g. 979 → 959 instead of 958 at 50 steps).
- * - After the last timestep the sample lands on ᾱ₀ (SD's `set_alpha_to_one: false`), i.e. σ_min, not 1.
+ * As diffusers' DDIMScheduler computes it (parity with the reference matters more than the paper's τ):
+ * - The previous timestep is `t − T//N`, not the next entry of `timesteps`. They agree for 'leading' spacing
+ *   (what SD1.5's config gives DDIM: 981, 961, …, 1 at 50 steps) and differ for 'linspace'/'trailing'
+ *   (e.g. linspace at 10 steps: 999 → 899, while the next timestep is 888).
+ * - A previous timestep below 0 lands on ᾱ₀ (SD's `set_alpha_to_one: false`, i.e. σ_min), or on 1 with
+ *   `setAlphaToOne`.
  */
 import type { ScheduleConfig, Scheduler } from '../scheduler.ts';
 import { alphasCumprod, inferenceTimesteps } from './schedule.ts';
 import { stepGuard } from './common.ts';
 
+/** diffusers' DDIM previous timestep: t − T//N (negative after the last step). */
+export function ddimPreviousTimestep(t: number, steps: number, config: ScheduleConfig): number {
+  return t - Math.floor(config.numTrainTimesteps / steps);
+}
+
 export function createDdim(steps: number, config: ScheduleConfig): Scheduler {
   const timesteps = inferenceTimesteps(config, steps, 'ddim');
   const abar = alphasCumprod(config);
-  const finalAlphaCumprod = abar[0];
+  const finalAlphaCumprod = config.setAlphaToOne ? 1 : abar[0];
   const guard = stepGuard(steps);
 
   function step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array): Float32Array {
     guard(stepIndex, modelOutput, sample);
     const aT = abar[timesteps[stepIndex]];
-    const aPrev = stepIndex + 1 < steps ? abar[timesteps[stepIndex + 1]] : finalAlphaCumprod;
+    const prev = ddimPreviousTimestep(timesteps[stepIndex], steps, config);
+    const aPrev = prev >= 0 ? abar[prev] : finalAlphaCumprod;
     const sqA = Math.sqrt(aT);
     const sqB = Math.sqrt(1 - aT);
     const sqAPrev = Math.sqrt(aPrev);

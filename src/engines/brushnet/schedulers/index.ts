@@ -2,7 +2,7 @@
  * Scheduler factory (design §3.3). One instance per image: DPM++ 2M and UniPC keep history.
  */
 import type { ScheduleConfig, Scheduler, SchedulerName } from '../scheduler.ts';
-import { sd15Schedule } from '../scheduler.ts';
+import { sd15Schedule, spacingFor } from '../scheduler.ts';
 import type { MultistepOptions } from './common.ts';
 import { createDdim } from './ddim.ts';
 import { createDpmpp2m } from './dpmpp-2m.ts';
@@ -13,7 +13,7 @@ export type { FinalSigma, MultistepOptions } from './common.ts';
 export type { MultistepScheduler } from './unipc.ts';
 export { UNIPC_DEFAULT_FINAL_SIGMA, createUniPC } from './unipc.ts';
 export { DPMPP_2M_DEFAULT_FINAL_SIGMA, createDpmpp2m } from './dpmpp-2m.ts';
-export { createDdim } from './ddim.ts';
+export { createDdim, ddimPreviousTimestep } from './ddim.ts';
 export {
   alphasCumprod,
   betas,
@@ -26,16 +26,18 @@ export type { TimestepFamily } from './schedule.ts';
 export const schedulerNames: readonly SchedulerName[] = ['ddim', 'dpmpp-2m', 'unipc'];
 
 /**
- * `options.finalSigma` applies to the multistep solvers (DDIM always ends at ᾱ₀, SD's
- * `set_alpha_to_one: false`). Throws a RangeError naming the value for bad steps or names.
+ * Each scheduler runs with its own spacing (`spacingFor`: SD1.5's config gives DDIM 'leading' and the multistep
+ * solvers 'linspace', as diffusers does). `options.finalSigma` applies to the multistep solvers (DDIM ends at ᾱ₀,
+ * or 1 with `config.setAlphaToOne`). Throws a RangeError naming the value for bad steps or names.
  */
 export function createScheduler(
   name: SchedulerName,
   steps: number,
-  config: ScheduleConfig = sd15Schedule,
+  base: ScheduleConfig = sd15Schedule,
   options: MultistepOptions = {},
 ): Scheduler {
-  assertSteps(steps, config);
+  assertSteps(steps, base);
+  const config: ScheduleConfig = { ...base, spacing: spacingFor(base, name) };
   switch (name) {
     case 'ddim':
       return createDdim(steps, config);
