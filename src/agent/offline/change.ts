@@ -118,7 +118,8 @@ export function changeEdit(list: readonly string[], verb: string): Draft {
     return { type: 'local', confidence: 0.85, object: person ? 'face' : np.object, selector: np.selector, attribute: expressions[expression] };
   }
   // "make it look like a postcard", "make it less dark": the picture itself changes.
-  if (np.pronoun && picturePronouns.test(list[1] ?? '') && target.length > 0 && !expression) return globalEdit({ kind: 'phrase', phrase: target.join(' ') }, 0.6);
+  const looksLike = /^(look|looks|seem|appear|feel)$/.test(list[2] ?? '') || (list[2] === 'less' && target.every((w) => isAdjective(w, true)));
+  if (np.pronoun && picturePronouns.test(list[1] ?? '') && looksLike && target.length > 0 && !expression) return globalEdit({ kind: 'phrase', phrase: target.join(' ') }, 0.6);
   const base: Draft = { type: 'local', confidence: 0.9, object: np.object, selector: np.selector, pronoun: np.pronoun };
   if (target.length === 0) return { ...base, confidence: 0.5 };
   if (cue) return { ...base, confidence: 0.6, attribute: target.join(' ') };

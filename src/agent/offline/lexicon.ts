@@ -116,7 +116,7 @@ export const sceneNouns = set(
     'park garden yard backyard field meadow forest woods jungle rainforest desert beach coast shore ocean sea lake river canal pond island ' +
     'mountain mountains hill hills valley canyon cave cliff glacier arctic tundra savanna prairie farm countryside landscape skyline ' +
     'lot parking stadium stage runway studio gym station airport harbor harbour port dock pier bridge rooftop ballroom castle courtyard ' +
-    'museum church temple palace space moon mars underwater snow clearing trail slope wasteland swamp marsh volcano waterfall galaxy spaceship',
+    'museum church temple palace space moon mars underwater clearing trail slope wasteland swamp marsh volcano waterfall galaxy spaceship',
 );
 
 /** Where a setting noun sits: "on a beach", "in a forest". Anything unknown goes with "in". */

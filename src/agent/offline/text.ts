@@ -88,9 +88,11 @@ const slips: readonly [string[], string[]][] = [
 
 /** The dictionary's first guess one edit away, when it is a plain lower-case word. */
 function dictionaryGuess(token: string): string | null {
-  if (token.length < 4) return null;
-  const guess = language().suggest(token).find((w) => /^[a-z]+$/.test(w) && editDistance(token, w) === 1);
-  return guess ?? null;
+  if (token.length < 5) return null;
+  const sameLetters = (w: string) => [...w].sort().join('') === [...token].sort().join('');
+  // A letter too many, too few, or two swapped; never a letter changed ("gogh" is not "goth").
+  const fits = (w: string) => /^[a-z]+$/.test(w) && editDistance(token, w) === 1 && (w.length !== token.length || sameLetters(w));
+  return language().suggest(token).find(fits) ?? null;
 }
 
 /**

@@ -23,7 +23,7 @@ function participle(word: string | undefined): string | null {
   if (!word || !/^[a-z]+$/.test(word) || word.length < 3) return null;
   if (!/(ed|en|wn|ne|de|lt|pt|ut|ft|ck|ld|id|ht)$/.test(word)) return null;
   const base = language().infinitive(word);
-  return base && base !== word ? base : null;
+  return base && base !== word && base !== 'go' ? base : null;
 }
 
 /** Where the noun phrase starting at `from` ends, by the words that cannot be in it. */
