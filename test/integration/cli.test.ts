@@ -103,8 +103,8 @@ describe('the command line, end to end', () => {
     expect(other.stdout).toMatch(/No versions yet/);
   }, 180_000);
 
-  it('loads only what the command uses: help and history import no chat platform, queue, language model or model runtime', async () => {
-    const optional = ['discord.js', '@slack/bolt', 'bullmq', 'ioredis', 'langchain', '@langchain/core', '@langchain/openai', 'onnxruntime-node', '@huggingface/transformers'];
+  it('loads only what the command uses: help and history import no chat platform, queue, language model, NLP library or model runtime', async () => {
+    const optional = ['discord.js', '@slack/bolt', 'bullmq', 'ioredis', 'langchain', '@langchain/core', '@langchain/openai', 'onnxruntime-node', '@huggingface/transformers', 'compromise', 'nspell', 'dictionary-en'];
     const help = await packagesLoaded('help');
     expect(help).toContain('zod'); // the configuration is read: the log works
     expect(help).not.toContain('better-sqlite3'); // help opens no database
