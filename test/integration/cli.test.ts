@@ -111,6 +111,11 @@ describe('the command line, end to end', () => {
     const history = await packagesLoaded('history', '--session', 'loads');
     expect(history).toContain('better-sqlite3');
     for (const loaded of [help, history]) expect(loaded.filter((name) => optional.includes(name))).toEqual([]);
+    // Reading free text is what brings the offline instructor's language libraries in.
+    const lines = path.join(temp.dir, 'two.jsonl');
+    fs.writeFileSync(lines, '{"id":"a","instruction":"remove the lamp","expected":{"type":"removal","object":"lamp"}}\n');
+    const read = await packagesLoaded('eval', 'instructions', lines);
+    expect(read).toEqual(expect.arrayContaining(['compromise', 'nspell']));
   }, 60_000);
 
   it('explains bad input and exits non-zero without a stack trace', async () => {
