@@ -36,9 +36,8 @@ async function main(argv: string[]): Promise<number> {
     return runWeightsCommand(argv.slice(1), { manifestPath, weightsDir: config.weightsDir, stdout: process.stdout, stderr: process.stderr });
   }
   if (command === 'eval') {
-    const [{ createDefaultInterpreter }, { runEvalCommand }] = await Promise.all([import('./agent/models.ts'), import('./agent/eval.ts')]);
-    const { instructor } = await createDefaultInterpreter(config, log);
-    return runEvalCommand(argv.slice(1), { instructor, stdout: (t) => console.log(t), stderr: (t) => console.error(t) });
+    const [{ evalInstructor }, { runEvalCommand }] = await Promise.all([import('./agent/models.ts'), import('./agent/eval.ts')]);
+    return runEvalCommand(argv.slice(1), { instructor: (llm) => evalInstructor(config, log, llm), stdout: (t) => console.log(t), stderr: (t) => console.error(t) });
   }
   // The long-running commands: the last resort logs what every handler missed, and says whether to go on.
   if (command === 'serve' || command === 'worker') {

@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts';
 import type { SessionOps } from '../turn/ops.ts';
 import type { Interpreter } from '../turn/turn.ts';
 import { offlineInstructor, type Instructor } from './instructor.ts';
+import { loadLanguage } from './offline/language.ts';
 import { OfflineInstructorModel } from './offline-model.ts';
 import { summarize, systemPrompt } from './summary.ts';
 
@@ -70,6 +71,8 @@ export function createInterpreter(options: InterpreterOptions): Interpreter {
     }
   };
   return async (ops, text, log) => {
+    // The offline rules' language libraries load on the first free-text turn, not at start-up.
+    await loadLanguage();
     const before = ops.checkpoint();
     const queued = ops.jobs.length;
     const answer = await interpret(ops, text, log);

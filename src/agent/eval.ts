@@ -5,9 +5,11 @@ import type { EditType } from './instruction.ts';
 import type { Instructor } from './instructor.ts';
 
 /**
- * `brushtalk eval instructions <file.jsonl> [--out preds.jsonl]`: the configured instructor on a labelled set.
- * Type accuracy with a confusion matrix, object match (the prediction contains the expected head noun), and
- * caption token-F1 where a target caption is expected.
+ * `brushtalk eval instructions <file.jsonl> [--llm] [--out preds.jsonl]`: an instructor on a labelled set (the
+ * offline one, or with --llm the LLM instructor on the configured OpenAI-compatible server). Type accuracy with
+ * per-type precision and recall and a confusion matrix, object match (the prediction contains the expected head
+ * noun), caption token-F1 where a target caption is expected next to the baseline that copies the source caption,
+ * and how often the answers are right at each confidence (is the confidence calibrated?).
  */
 const types: EditType[] = ['addition', 'removal', 'local', 'global', 'background'];
 
@@ -76,13 +78,21 @@ export interface EvalReport {
   typeAccuracy: number;
   confusion: Record<EditType, Record<EditType, number>>;
   objectMatch: { matched: number; total: number };
-  captionF1: { mean: number; total: number };
-  perType: Record<EditType, { correct: number; total: number }>;
+  /** `baseline`: the same captions scored for a copy of the source caption (an instructor must beat it). */
+  captionF1: { mean: number; total: number; baseline: number };
+  /** Recall: `correct / total` of the lines labelled with the type; precision: `correct / predicted`. */
+  perType: Record<EditType, { correct: number; total: number; predicted: number }>;
+  /** Answers by confidence band: how many were given, and how many of them had the right type. */
+  reliability: { from: number; to: number; right: number; total: number }[];
 }
+
+const bands: [number, number][] = [[0, 0.5], [0.5, 0.7], [0.7, 0.85], [0.85, 1.01]];
 
 export async function evaluate(instructor: Instructor, cases: EvalCase[]): Promise<{ report: EvalReport; predictions: Prediction[] }> {
   const confusion = Object.fromEntries(types.map((t) => [t, Object.fromEntries(types.map((u) => [u, 0]))])) as EvalReport['confusion'];
-  const perType = Object.fromEntries(types.map((t) => [t, { correct: 0, total: 0 }])) as EvalReport['perType'];
+  const perType = Object.fromEntries(types.map((t) => [t, { correct: 0, total: 0, predicted: 0 }])) as EvalReport['perType'];
+  const reliability = bands.map(([from, to]) => ({ from, to, right: 0, total: 0 }));
+  let baselineSum = 0;
   const predictions: Prediction[] = [];
   let correct = 0;
   let objects = 0;
@@ -97,9 +107,13 @@ export async function evaluate(instructor: Instructor, cases: EvalCase[]): Promi
     predictions.push({ id: c.id, predicted });
     confusion[c.expected.type][r.type]++;
     perType[c.expected.type].total++;
+    perType[r.type].predicted++;
+    const band = reliability.find((b) => r.confidence >= b.from && r.confidence < b.to);
+    if (band) band.total++;
     if (r.type === c.expected.type) {
       correct++;
       perType[c.expected.type].correct++;
+      if (band) band.right++;
     }
     if (c.expected.object) {
       objectTotal++;
@@ -108,6 +122,7 @@ export async function evaluate(instructor: Instructor, cases: EvalCase[]): Promi
     if (c.expected.target_caption) {
       f1Total++;
       f1Sum += tokenF1(r.targetCaption ?? undefined, c.expected.target_caption);
+      baselineSum += tokenF1(c.source_caption, c.expected.target_caption);
     }
   }
   const report: EvalReport = {
@@ -115,8 +130,9 @@ export async function evaluate(instructor: Instructor, cases: EvalCase[]): Promi
     typeAccuracy: cases.length ? correct / cases.length : 0,
     confusion,
     objectMatch: { matched: objects, total: objectTotal },
-    captionF1: { mean: f1Total ? f1Sum / f1Total : 0, total: f1Total },
+    captionF1: { mean: f1Total ? f1Sum / f1Total : 0, total: f1Total, baseline: f1Total ? baselineSum / f1Total : 0 },
     perType,
+    reliability,
   };
   return { report, predictions };
 }
@@ -131,34 +147,45 @@ export function formatReport(report: EvalReport, instructorName: string): string
     '',
     `type accuracy     ${pct(report.typeAccuracy)}`,
     `object match      ${pct(report.objectMatch.total ? report.objectMatch.matched / report.objectMatch.total : 0)} (${report.objectMatch.matched}/${report.objectMatch.total})`,
-    `caption token-F1  ${report.captionF1.mean.toFixed(3)} (${report.captionF1.total} captions)`,
+    `caption token-F1  ${report.captionF1.mean.toFixed(3)} (${report.captionF1.total} captions; copying the source caption: ${report.captionF1.baseline.toFixed(3)})`,
     '',
     `confusion (rows expected, columns predicted)`,
-    `${pad('', 10)}${types.map((t) => pad(short[t], 8)).join('')}${pad('recall', 9)}`,
+    `${pad('', 10)}${types.map((t) => pad(short[t], 8)).join('')}${pad('recall', 9)}${pad('precision', 11)}`,
     ...types.map((t) => {
       const row = report.confusion[t];
-      const { correct, total } = report.perType[t];
-      return `${pad(short[t], 10)}${types.map((u) => pad(String(row[u]), 8)).join('')}${pad(total ? pct(correct / total) : '-', 9)}`;
+      const { correct, total, predicted } = report.perType[t];
+      return `${pad(short[t], 10)}${types.map((u) => pad(String(row[u]), 8)).join('')}${pad(total ? pct(correct / total) : '-', 9)}${pad(predicted ? pct(correct / predicted) : '-', 11)}`;
     }),
+    '',
+    'right by confidence',
+    ...report.reliability.map(({ from, to, right, total }) => `  ${from.toFixed(2)}–${Math.min(to, 1).toFixed(2)}  ${total ? `${pct(right / total)} (${right}/${total})` : '-'}`),
   ];
   return lines.join('\n');
 }
 
-/** The command: `eval instructions <file.jsonl> [--out preds.jsonl]`; returns the exit code. */
+export const evalUsage = 'usage: brushtalk eval instructions <file.jsonl> [--llm] [--out preds.jsonl]';
+
+/**
+ * The command: `eval instructions <file.jsonl> [--llm] [--out preds.jsonl]`; returns the exit code. `instructor`
+ * is asked for the instructor to score: the LLM one with --llm, else the offline one.
+ */
 export async function runEvalCommand(
   args: string[],
-  options: { instructor: Instructor; stdout: (text: string) => void; stderr: (text: string) => void },
+  options: { instructor: (llm: boolean) => Promise<Instructor>; stdout: (text: string) => void; stderr: (text: string) => void },
 ): Promise<number> {
   const outAt = args.indexOf('--out');
   const out = outAt >= 0 ? args[outAt + 1] : undefined;
-  const positional = outAt < 0 ? args : args.filter((_, i) => i !== outAt && i !== outAt + 1);
+  const llm = args.includes('--llm');
+  const positional = (outAt < 0 ? args : args.filter((_, i) => i !== outAt && i !== outAt + 1)).filter((a) => a !== '--llm');
   if (positional[0] !== 'instructions' || !positional[1] || (outAt >= 0 && !out)) {
-    options.stderr('usage: brushtalk eval instructions <file.jsonl> [--out preds.jsonl]');
+    options.stderr(evalUsage);
     return 2;
   }
-  const { report, predictions } = await evaluate(options.instructor, readCases(positional[1]));
+  const cases = readCases(positional[1]);
+  const instructor = await options.instructor(llm);
+  const { report, predictions } = await evaluate(instructor, cases);
   if (out) fs.writeFileSync(out, predictions.map((p) => JSON.stringify(p)).join('\n') + '\n');
-  options.stdout(formatReport(report, options.instructor.name));
+  options.stdout(formatReport(report, instructor.name));
   if (out) options.stdout(`\npredictions: ${out}`);
   return 0;
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Logger } from '../log.ts';
 import type { InstructorResult } from './instruction.ts';
 import { classifyInstruction } from './offline-instructor.ts';
+import { loadLanguage } from './offline/language.ts';
 
 /** BrushEdit's instructor: edit type, object and target caption for an instruction. */
 export interface Instructor {
@@ -13,6 +14,7 @@ export interface Instructor {
 export const offlineInstructor: Instructor = {
   name: 'offline',
   async classify(instruction, sourceCaption) {
+    await loadLanguage();
     return classifyInstruction(instruction, sourceCaption ?? undefined);
   },
 };
@@ -39,6 +41,7 @@ export function llmInstructor(model: BaseChatModel, log: Logger): Instructor {
   return {
     name: 'llm',
     async classify(instruction, sourceCaption) {
+      await loadLanguage();
       const offline = classifyInstruction(instruction, sourceCaption ?? undefined);
       try {
         const answer = await structured.invoke([

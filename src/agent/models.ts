@@ -1,5 +1,6 @@
 import type { ChatOpenAI } from '@langchain/openai';
 import type { Config } from '../config.ts';
+import { BrushtalkError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { createInterpreter } from './agent.ts';
 import { llmInstructor, offlineInstructor, type Instructor } from './instructor.ts';
@@ -27,4 +28,14 @@ export async function createDefaultInterpreter(config: Config, log: Logger): Pro
   const model = await createChatModel(config.llm);
   const instructor = llmInstructor(model, log);
   return { interpret: createInterpreter({ log, llm: { model, instructor, vision: config.llm.vision } }), instructor };
+}
+
+/**
+ * The instructor `brushtalk eval instructions` scores: the offline one, or with `--llm` the LLM one on the
+ * configured server (OPENAI_API_KEY / OPENAI_BASE_URL / LLM_MODEL), so both can be compared on the same file.
+ */
+export async function evalInstructor(config: Config, log: Logger, llm: boolean): Promise<Instructor> {
+  if (!llm) return offlineInstructor;
+  if (!config.llm) throw new BrushtalkError('command.bad_arguments', '--llm needs a language model: set OPENAI_API_KEY or OPENAI_BASE_URL (and LLM_MODEL)');
+  return llmInstructor(await createChatModel(config.llm), log);
 }

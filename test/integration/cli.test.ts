@@ -103,14 +103,19 @@ describe('the command line, end to end', () => {
     expect(other.stdout).toMatch(/No versions yet/);
   }, 180_000);
 
-  it('loads only what the command uses: help and history import no chat platform, queue, language model or model runtime', async () => {
-    const optional = ['discord.js', '@slack/bolt', 'bullmq', 'ioredis', 'langchain', '@langchain/core', '@langchain/openai', 'onnxruntime-node', '@huggingface/transformers'];
+  it('loads only what the command uses: help and history import no chat platform, queue, language model, NLP library or model runtime', async () => {
+    const optional = ['discord.js', '@slack/bolt', 'bullmq', 'ioredis', 'langchain', '@langchain/core', '@langchain/openai', 'onnxruntime-node', '@huggingface/transformers', 'compromise', 'nspell', 'dictionary-en'];
     const help = await packagesLoaded('help');
     expect(help).toContain('zod'); // the configuration is read: the log works
     expect(help).not.toContain('better-sqlite3'); // help opens no database
     const history = await packagesLoaded('history', '--session', 'loads');
     expect(history).toContain('better-sqlite3');
     for (const loaded of [help, history]) expect(loaded.filter((name) => optional.includes(name))).toEqual([]);
+    // Reading free text is what brings the offline instructor's language libraries in.
+    const lines = path.join(temp.dir, 'two.jsonl');
+    fs.writeFileSync(lines, '{"id":"a","instruction":"remove the lamp","expected":{"type":"removal","object":"lamp"}}\n');
+    const read = await packagesLoaded('eval', 'instructions', lines);
+    expect(read).toEqual(expect.arrayContaining(['compromise', 'nspell']));
   }, 60_000);
 
   it('explains bad input and exits non-zero without a stack trace', async () => {

@@ -4,11 +4,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { evaluate, objectMatches, readCases, tokenF1 } from '../../src/agent/eval.ts';
+import { evaluate, formatReport, objectMatches, readCases, runEvalCommand, tokenF1 } from '../../src/agent/eval.ts';
 import { offlineInstructor } from '../../src/agent/instructor.ts';
 import { tempDataDir } from '../helpers/env.ts';
 
 const fixture = fileURLToPath(new URL('../fixtures/instructions.jsonl', import.meta.url));
+const dev = fileURLToPath(new URL('../fixtures/instructions/dev.jsonl', import.meta.url));
+const tune = fileURLToPath(new URL('../fixtures/instructions/tune.jsonl', import.meta.url));
 
 describe('instruction eval', () => {
   it('scores objects by head noun and captions by token F1', () => {
@@ -31,6 +33,40 @@ describe('instruction eval', () => {
     expect(report.typeAccuracy).toBeGreaterThanOrEqual(0.82);
     expect(report.objectMatch.matched / report.objectMatch.total).toBeGreaterThanOrEqual(0.72);
     expect(report.captionF1.mean).toBeGreaterThanOrEqual(0.74);
+  });
+
+  it('meets the issue-14 targets on the dev part of the public set, which the rules were never tuned on', async () => {
+    const cases = readCases(dev);
+    expect(cases.length).toBeGreaterThanOrEqual(250);
+    expect(cases.length + readCases(tune).length).toBeGreaterThanOrEqual(1000);
+    // The two parts share no instruction: the split is by a hash of the words.
+    const tuned = new Set(readCases(tune).map((c) => c.instruction.toLowerCase()));
+    expect(cases.filter((c) => tuned.has(c.instruction.toLowerCase()))).toEqual([]);
+    const { report } = await evaluate(offlineInstructor, cases);
+    // Measured when written: 95.9 % type, ≥ 94 % per type, 91.4 % objects, caption F1 0.935 vs 0.785 copying.
+    expect(report.typeAccuracy).toBeGreaterThanOrEqual(0.9);
+    for (const { correct, total } of Object.values(report.perType)) expect(correct / total).toBeGreaterThanOrEqual(0.8);
+    expect(report.objectMatch.matched / report.objectMatch.total).toBeGreaterThanOrEqual(0.85);
+    expect(report.captionF1.mean).toBeGreaterThanOrEqual(report.captionF1.baseline + 0.1);
+    // Calibrated enough to act on: sure answers are right far more often than unsure ones.
+    const [unsure, , , sure] = report.reliability;
+    expect(sure.right / sure.total).toBeGreaterThanOrEqual(0.95);
+    expect(unsure.total === 0 || unsure.right / unsure.total < sure.right / sure.total).toBe(true);
+  });
+
+  it('reports precision and recall per type, the copy baseline, confidence bands; --llm asks for the LLM instructor', async () => {
+    const { report } = await evaluate(offlineInstructor, readCases(dev));
+    const text = formatReport(report, 'offline');
+    expect(text).toMatch(/caption token-F1\s+0\.\d{3} \(\d+ captions; copying the source caption: 0\.\d{3}\)/);
+    expect(text).toMatch(/recall\s+precision\n\s+add(\s+\d+){5}\s+\d+\.\d%\s+\d+\.\d%/);
+    expect(text).toMatch(/right by confidence\n\s+0\.00–0\.50/);
+    const asked: boolean[] = [];
+    const out: string[] = [];
+    const scripted = { name: 'scripted', classify: async () => ({ type: 'global' as const, confidence: 0.9, object: null, selector: null, targetCaption: null }) };
+    const code = await runEvalCommand(['instructions', dev, '--llm'], { instructor: async (llm) => (asked.push(llm), scripted), stdout: (t) => out.push(t), stderr: (t) => out.push(t) });
+    expect(code).toBe(0);
+    expect(asked).toEqual([true]);
+    expect(out.join('\n')).toMatch(/instructor: scripted · \d+ instructions/);
   });
 
   it('`brushtalk eval instructions` prints the table and writes predictions', async () => {

@@ -491,3 +491,37 @@ describe('follow-ups answer from where the conversation is', () => {
     expect('reply' in fill && fill.reply).toMatch(/^This server removes things \("remove the bird"\) and fills an area you mark .* needs BrushNet weights/);
   });
 });
+
+describe('says when unsure (issue 14)', () => {
+  it('asks one short question instead of guessing, and goes ahead when the words are clear', () => {
+    expect(respond('a balloon', pictureOnly)).toEqual(say('Add a new balloon ("add a red kite"), or change something that is there ("make the kite red")?'));
+    expect(respond('relocate the bench and the man to a seaside promenade', pictureOnly)).toEqual(
+      say('Change the bench ("make the car red"), or the whole picture ("make it look vintage")?'),
+    );
+    const clear = respond('add a balloon', pictureOnly);
+    expect('calls' in clear && clear.calls.map((c) => c.name)).toEqual(['classify_edit', 'place_object', 'set_caption', 'run_edit']);
+    // A mask the user drew says where: the words need not be sure.
+    const drawn = respond('a balloon', { ...pictureOnly, maskPercent: 5, maskDrawn: true });
+    expect('calls' in drawn && drawn.calls.at(-1)?.name).toBe('run_edit');
+  });
+
+  it('reads people\'s phrasing: quality edits, passive voice, scene swaps, described additions, real words kept', () => {
+    const read = (text: string) => classifyInstruction(text);
+    expect(read('dehaze the photo')).toMatchObject({ type: 'global', object: null });
+    expect(read('clean up the grain in this photo')).toMatchObject({ type: 'global' });
+    expect(read('fix the blurry shot')).toMatchObject({ type: 'global' });
+    expect(read('give it an oil-painting look')).toMatchObject({ type: 'global' });
+    expect(read('add a vintage film filter')).toMatchObject({ type: 'global' });
+    expect(read('swap the city for a forest')).toMatchObject({ type: 'background' });
+    expect(read('move them to a beach at sunset')).toMatchObject({ type: 'background' });
+    expect(read('the lamp should be taken away')).toMatchObject({ type: 'removal', object: 'lamp' });
+    expect(read('a boat is to be added')).toMatchObject({ type: 'addition', object: 'boat' });
+    expect(read('position a vase next to the sofa')).toMatchObject({ type: 'addition', object: 'vase' });
+    expect(read('put a bright red kite in the sky')).toMatchObject({ type: 'addition', object: 'bright red kite' });
+    expect(read('add a winter hat')).toMatchObject({ type: 'addition', object: 'winter hat' });
+    expect(read('remove the grey and white rabbit')).toMatchObject({ type: 'removal', object: 'grey and white rabbit' });
+    expect(read('remove the fireplace')).toMatchObject({ type: 'removal', object: 'fireplace' });
+    expect(correctTypos(['make', 'the', 'boy', 'dive']).tokens).toEqual(['make', 'the', 'boy', 'dive']);
+    expect(correctTypos(['insret', 'a', 'bird']).tokens[0]).toBe('insert');
+  });
+});

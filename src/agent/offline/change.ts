@@ -7,7 +7,7 @@
  */
 import { findGlobalCue, isAdjective, isIntensifier, postureOf } from './cues.ts';
 import { addition, background, globalEdit, removal, type Draft } from './draft.ts';
-import { colours, expressions, imageNouns, personNouns, settingNouns } from './lexicon.ts';
+import { colours, effectNouns, expressions, imageNouns, personNouns, sceneNouns, settingNouns } from './lexicon.ts';
 import { headOf, readNounPhrase, type NounPhrase } from './phrase.ts';
 
 const standalonePronouns = new Set(['it', 'him', 'them', 'me', 'us', 'everything', 'this', 'that', 'her', 'he', 'she', 'they']);
@@ -22,7 +22,15 @@ export function pronounAt(list: readonly string[], at: number): boolean {
   if (!standalonePronouns.has(word)) return false;
   if (word !== 'her' && word !== 'this' && word !== 'that') return true;
   const next = list[at + 1];
-  return next === undefined || separators.has(next) || isAdjective(next) || postureOf(next) !== null || gone.has(next) || next === ',';
+  return next === undefined || separators.has(next) || isAdjective(next) || postureOf(next) !== null || gone.has(next) || next === ',' || actions.test(next);
+}
+
+const actions = /^(wear|hold|carry|look|seem|appear|have|go|become|stay|get)$/;
+const picturePronouns = /^(it|this|that|everything)$/;
+
+/** The setting named by words after "to / into / for / with": a scene noun or a named place ("paris"). */
+export function namesScene(words: readonly string[]): boolean {
+  return words.some((w) => sceneNouns.has(w) || settingNouns.has(w)) || /^(paris|london|tokyo|venice|rome|new york|marrakech|hawaii)$/.test(words.filter((w) => !/^(a|an|the)$/.test(w)).join(' '));
 }
 
 /** The object phrase and the words that say what it becomes. */
@@ -75,6 +83,12 @@ export function changeEdit(list: readonly string[], verb: string): Draft {
     const posture = postureOf(list[2]);
     if (posture) return background([posture, ...list.slice(3)].join(' '), 0.85);
   }
+  if ((verb === 'make' || verb === 'have' || verb === 'let') && /^(the|this|that|his|her|their|my)$/.test(list[1] ?? '')) {
+    // "let the cyclist ride through a forest", "have the man stand in the rain on a bridge".
+    const subject = readNounPhrase(list.slice(0, list.findIndex((w, i) => i > 1 && postureOf(w) !== null)), 1);
+    const at = list.findIndex((w, i) => i > 1 && postureOf(w) !== null);
+    if (at > 0 && subject.object && /^(on|in|at|through|across|over|under|into|along)$/.test(list[at + 1] ?? '')) return background([postureOf(list[at]) ?? '', ...list.slice(at + 1)].join(' '), 0.75);
+  }
   if (verb === 'have' && /^(a|an|some)$/.test(list[1] ?? '')) return additionFrom(list, 1);
   const { np, target, nounTarget } = replaceVerbs.has(verb) ? replaceTarget(list) : splitTarget(list, 1, verb);
   // "make him wear a hat", "have her hold an umbrella": something new on the person.
@@ -87,6 +101,13 @@ export function changeEdit(list: readonly string[], verb: string): Draft {
   const head = np.object ? headOf(np.object) : null;
   const imageLike = np.pronoun || (np.object === null && np.selector === null) || (head !== null && imageNouns.has(head));
   if (head !== null && settingNouns.has(head)) return newSetting(target, head);
+  // "swap the city for a forest", "turn the garden into a desert": one scene for another.
+  const sceneTarget = target.length > 0 && !target.every((w) => isAdjective(w, true));
+  const targetHead = sceneTarget ? headOf(readNounPhrase(target, 0).object ?? '') : '';
+  const behindSubject = /^(him|her|them|it)$/.test(list[list.indexOf('behind') + 1] ?? '') && list.includes('behind');
+  if (sceneTarget && ((head !== null && (sceneNouns.has(head) || head === 'scene') && (namesScene(target) || nounTarget)) || (head !== null && sceneNouns.has(targetHead) && !/^(bridge|dock|pier|stage|waterfall|castle|moon|snow|cave)$/.test(targetHead)) || behindSubject)) {
+    return background(target.filter((w) => !/^(a|an)$/.test(w)).join(' '), 0.8);
+  }
   if (target.some((w) => gone.has(w))) return removal(np.object, np.selector, 0.8, np.pronoun);
   const cue = findGlobalCue(target);
   if (cue && imageLike) return globalEdit(cue, 0.85);
@@ -96,6 +117,9 @@ export function changeEdit(list: readonly string[], verb: string): Draft {
   if (expression && target.length <= 3) {
     return { type: 'local', confidence: 0.85, object: person ? 'face' : np.object, selector: np.selector, attribute: expressions[expression] };
   }
+  // "make it look like a postcard", "make it less dark": the picture itself changes.
+  const looksLike = /^(look|looks|seem|appear|feel)$/.test(list[2] ?? '') || (list[2] === 'less' && target.every((w) => isAdjective(w, true)));
+  if (np.pronoun && picturePronouns.test(list[1] ?? '') && looksLike && target.length > 0 && !expression) return globalEdit({ kind: 'phrase', phrase: target.join(' ') }, 0.6);
   const base: Draft = { type: 'local', confidence: 0.9, object: np.object, selector: np.selector, pronoun: np.pronoun };
   if (target.length === 0) return { ...base, confidence: 0.5 };
   if (cue) return { ...base, confidence: 0.6, attribute: target.join(' ') };
@@ -121,17 +145,18 @@ export function additionFrom(list: readonly string[], at: number, verb = 'add'):
   const start = list[at] === 'on' || list[at] === 'in' ? at + 1 : at; // "put on a hat", "put in a tree"
   const np = pronounAt(list, start) ? { object: null, selector: null, end: start + 1, pronoun: true } : readNounPhrase(list, start, { keepCount: true });
   let end = np.end;
+  if (/^(look|feel|vibe)$/.test(list[end] ?? '') && np.object) return globalEdit(findGlobalCue(np.object.split(' ')) ?? { kind: 'phrase', phrase: `with a ${np.object} ${list[end]}` }, 0.7);
   while (list[end] === ',' || list[end] === 'too' || list[end] === 'also') end++;
   const preposition = list[end];
   const located = preposition !== undefined && /^(on|onto|to|in|into|at|near|next|behind|beside|under|over|above|below|around|inside|between|by)$/.test(preposition);
   const location = located ? list.slice(end).filter((w) => w !== ',' && w !== 'please').join(' ') : null;
   const anchorAt = preposition === 'next' ? end + 2 : end + 1;
   const anchorPhrase = located ? (pronounAt(list, anchorAt) ? list[anchorAt] : readNounPhrase(list, anchorAt).object) : null;
-  const moving = /^(put|place|set|drop|plant|move)$/.test(verb);
+  const moving = /^(put|place|set|drop|plant|move|position|relocate)$/.test(verb);
   // "put the dog in the snow": an existing thing ("the", "her") moved somewhere is a new setting, not an addition.
   const existing = /^(the|this|that|his|her|its|their|my)$/.test(list[start] ?? '');
   const person = np.pronoun || (np.object !== null && (personNouns.has(headOf(np.object)) || (moving && existing)));
-  const weatherLike = located ? findGlobalCue(list.slice(end)) : null;
+  const weatherLike = located && !namesScene(list.slice(end)) ? findGlobalCue(list.slice(end)) : null;
   if (moving && (person || np.pronoun) && weatherLike?.kind === 'phrase') return globalEdit(weatherLike, 0.65); // "put her in the rain"
   if (moving && person && located && !/^(to)$/.test(preposition ?? '')) return background(list.slice(end).join(' '), 0.85);
   if (moving && person && located) return background(list.slice(end).join(' '), 0.75);
@@ -141,9 +166,12 @@ export function additionFrom(list: readonly string[], at: number, verb = 'add'):
   }
   const anchorHead = anchorPhrase ? headOf(anchorPhrase) : null;
   const onImage = anchorHead === null || imageNouns.has(anchorHead) || anchorHead === 'it';
-  const effect = np.object !== null && onImage ? findGlobalCue(np.object.split(' ')) : null;
+  // "add some fog", "add a vintage look": an effect; "add a winter hat", "a misty mountain": a thing described.
+  const objectHead = np.object ? headOf(np.object) : null;
+  const effectHead = objectHead !== null && (effectNouns.has(objectHead) || findGlobalCue([objectHead])?.kind === 'phrase' || /^(look|vibe|feel|style|mood|tone|grade|atmosphere|glow|sheen)$/.test(objectHead));
+  const effect = np.object !== null && onImage && effectHead ? findGlobalCue(np.object.split(' ')) : null;
   if (effect) return globalEdit(effect, 0.75);
-  if (np.object && onImage && /\b(filter|effect|tint|look|vibe|grain|vignette)$/.test(np.object)) {
+  if (np.object && onImage && effectHead) {
     return globalEdit({ kind: 'phrase', phrase: `with ${np.object.replace(/\b(look|vibe)$/, 'style')}` }, 0.7);
   }
   if (np.object === null) return { ...addition(null, 0.4), pronoun: np.pronoun };
@@ -159,12 +187,25 @@ export function giveEdit(list: readonly string[]): Draft {
     recipient = { object: list[at], end: at + 1 };
   }
   const thingAt = recipient.end;
+  const recipientWord = recipient.object ? headOf(recipient.object) : null;
+  if ((recipientWord === null || picturePronouns.test(recipientWord) || imageNouns.has(recipientWord)) && list.slice(thingAt).some((w) => /^(look|feel|vibe|tone|mood|atmosphere|grade|finish|filter|effect)$/.test(w))) {
+    return globalEdit(findGlobalCue(list.slice(thingAt)) ?? { kind: 'phrase', phrase: `with ${list.slice(thingAt).join(' ')}` }, 0.7);
+  }
   const thing = readNounPhrase(list, thingAt, { keepCount: true });
   if (!thing.object) return addition(null, 0.4);
   const words = thing.object.split(' ');
   const cue = findGlobalCue(words);
   const recipientHead = recipient.object ? headOf(recipient.object) : null;
-  if (cue && (recipientHead === null || recipientHead === 'it' || imageNouns.has(recipientHead))) return globalEdit(cue, 0.8);
+  const toPicture = recipientHead === null || picturePronouns.test(recipientHead) || imageNouns.has(recipientHead);
+  if (cue && toPicture) return globalEdit(cue, 0.8);
+  // "give it a warm tone", "give the photo the look of an old polaroid": an effect on the whole picture.
+  if (toPicture && /^(look|vibe|feel|style|mood|tone|grade|atmosphere|glow|sheen|finish|effect|filter|tint|makeover)$/.test(headOf(thing.object).replace(/s$/, ''))) {
+    return globalEdit(findGlobalCue(list.slice(thingAt)) ?? { kind: 'phrase', phrase: `with ${thing.object}` }, 0.7);
+  }
+  // "give the car racing stripes": a pattern on something that is there.
+  if (!toPicture && /^(stripes|stripe|pattern|print|dots|spots|decals|coat|finish|paint)$/.test(headOf(thing.object))) {
+    return { type: 'local', confidence: 0.75, object: recipient.object, selector: null, attribute: thing.object };
+  }
   const bodyPart = /^(hair|eyes|eye|lips|skin|nails|fur|cheeks|nose|ears)$/.test(headOf(thing.object));
   if (bodyPart && words.length > 1 && !/^(a|an)$/.test(list[thingAt]) && isAdjective(words[0], true)) {
     const person = recipientHead !== null && (personNouns.has(recipientHead) || standalonePronouns.has(recipientHead));

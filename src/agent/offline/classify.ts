@@ -14,7 +14,10 @@ import { additionVerbs, backgroundVerbs, expressions, localVerbs, onSettings, pe
 
 const places = /^(forest|desert|city|jungle|ocean|mountains?|space|park|garden|countryside|village|island|underwater|lake|river|paris|london|tokyo|new york)$/;
 import { headOf, readNounPhrase } from './phrase.ts';
-import { correctTypos, indexOfPhrase, normalise, stripFillers, tokens } from './text.ts';
+import { qualityComplaint, qualityEdit } from './quality.ts';
+import { correctTypos, indexOfPhrase, normalise, splitCompounds, stripFillers, tokens } from './text.ts';
+import { asCommand } from './voice.ts';
+import { wishEdit } from './wishes.ts';
 
 export interface Prepared {
   list: string[];
@@ -27,8 +30,8 @@ const verbsAfterAlso = new Set([...removalVerbs, ...additionVerbs, ...localVerbs
 export function prepare(text: string): Prepared {
   let list = stripFillers(tokens(normalise(text)));
   if (list[0] === 'also' && list.length > 1 && verbsAfterAlso.has(lemma(list[1]))) list = list.slice(1);
-  const { tokens: fixed, corrected } = correctTypos(list);
-  list = fixed;
+  const { tokens: fixed, corrected } = correctTypos(splitCompounds(list));
+  list = asCommand(fixed);
   if (list.length > 0) list[0] = lemma(list[0]);
   const colour = list.findIndex((w, i) => /^colou?rs?$/.test(w) && /'s$/.test(list[i - 1] ?? ''));
   if (colour > 0) list.splice(colour - 1, 2, 'color', 'of', list[colour - 1].slice(0, -2));
@@ -41,7 +44,7 @@ export function prepare(text: string): Prepared {
 const removalPhrases = [
   ['get', 'rid', 'of'], ['do', 'away', 'with'], ['take', 'out'], ['take', 'away'], ['take', 'off'], ['clean', 'up'], ['clean', 'out'], ['wipe', 'out'],
   ['wipe', 'away'], ['wipe', 'off'], ['cut', 'out'], ['crop', 'out'], ['clear', 'away'], ['clear', 'out'], ['clear', 'off'], ['throw', 'away'],
-  ['throw', 'out'], ['edit', 'out'], ['paint', 'out'], ['get', 'out'], ['take', 'down'], ['pull', 'out'], ['cut', 'off'], ['chop', 'off'],
+  ['throw', 'out'], ['edit', 'out'], ['tear', 'down'], ['peel', 'off'], ['scrub', 'out'], ['scrub', 'off'], ['strip', 'off'], ['paint', 'out'], ['get', 'out'], ['take', 'down'], ['pull', 'out'], ['cut', 'off'], ['chop', 'off'],
 ];
 const particles = /^(out|away|off|down)$/;
 
@@ -68,8 +71,10 @@ function moveEdit(list: readonly string[]): Draft {
 /** Rules led by the first word. Null when the first word is not a verb we know. */
 function verbLed(list: readonly string[]): Draft | null {
   const verb = list[0];
+  const quality = qualityEdit(list);
+  if (quality) return globalEdit(quality.cue, quality.confidence);
   for (const phrase of removalPhrases) if (indexOfPhrase(list, phrase) === 0) return removalFrom(list, phrase.length);
-  if (/^(take|get|cut|crop|edit|throw|clean|wipe|paint|clear|pull)$/.test(verb)) {
+  if (/^(take|get|cut|crop|edit|throw|clean|wipe|paint|clear|pull|pop|scrub|tear|peel|strip|rub)$/.test(verb)) {
     const np = readNounPhrase(list, 1);
     if (particles.test(list[np.end] ?? '') && np.object) return removal(np.object, np.selector, 0.85);
   }
@@ -93,6 +98,10 @@ function verbLed(list: readonly string[]): Draft | null {
   if (/^(show|render|see|imagine|apply|do|redo|style|reimagine|recreate|transform)$/.test(verb)) {
     const cue = findGlobalCue(list);
     if (cue) return globalEdit(cue, 0.85);
+    // "apply a vignette", "reimagine it as a fantasy scene": the whole picture.
+    if (verb === 'apply' || (/^(it|this|everything)$/.test(list[1] ?? '') && /^(as|into|like)$/.test(list[2] ?? ''))) {
+      return globalEdit({ kind: 'phrase', phrase: list.slice(verb === 'apply' ? 1 : 3).join(' ').replace(/^(a|an) /, 'with a ') }, 0.65);
+    }
     const prep = list.findIndex((w, i) => i > 1 && /^(on|in|at|under)$/.test(w));
     if (prep > 0 && (pronounAt(list, 1) || personNouns.has(list[1]) || personNouns.has(list[2] ?? ''))) return background(list.slice(prep).join(' '), 0.7);
   }
@@ -103,6 +112,10 @@ const wants = [['i', 'want'], ['i', 'need'], ['i', 'would', 'like'], ["i'd", 'li
 
 /** Rules for words without a leading verb. */
 function cueLed(list: readonly string[]): Draft {
+  const complaint = qualityComplaint(list);
+  if (complaint) return globalEdit(complaint.cue, complaint.confidence);
+  const wish = wishEdit(list);
+  if (wish) return wish;
   // removal
   const without = list.indexOf('without');
   if (without >= 0 && list.length > without + 1) return removalFrom(list, without + 1);

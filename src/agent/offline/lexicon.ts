@@ -6,8 +6,8 @@
 const set = (words: string): ReadonlySet<string> => new Set(words.split(/\s+/).filter(Boolean));
 
 /** Verbs that open an instruction; the typo corrector snaps a misspelt first word onto one of these. */
-export const removalVerbs = set('remove delete erase eliminate wipe ditch lose banish vanish hide erase omit');
-export const additionVerbs = set('add insert place put include draw attach stick plant introduce spawn create generate decorate');
+export const removalVerbs = set('remove delete erase eliminate wipe ditch lose banish vanish hide erase omit scrub strip exclude expunge obliterate clear');
+export const additionVerbs = set('add insert place put include draw attach stick plant introduce spawn create generate decorate position hang sprinkle slip sneak incorporate integrate drop pop throw');
 export const localVerbs = set('make turn change convert transform replace swap switch exchange substitute paint color colour recolor recolour dye tint alter modify dress');
 export const backgroundVerbs = set('move send transport teleport relocate bring');
 /** Verbs whose meaning depends on what follows ("take out" removes, "take him to paris" moves him). */
@@ -39,7 +39,7 @@ export const trailingFillers: readonly string[] = [
 export const determiners = set('the a an this that these those some any my your his her its their our one\'s');
 export const pronouns = set('it this that them him her he she they me us one everything');
 export const personNouns = set(
-  'man woman men women person people guy girl boy lady gentleman child children kid kids baby toddler player someone he she him her them they me us',
+  'man woman men women person people guy girl boy lady gentleman child children kid kids baby toddler player someone everyone everybody family couple group bride groom model runner cyclist hiker subject he she him her them they me us',
 );
 /** Nouns that mean the whole picture: an edit of these is global. */
 export const imageNouns = set(
@@ -68,7 +68,7 @@ export const adjectives = set(
   'big bigger small smaller large larger huge tiny giant taller tall shorter short longer long wider wide thinner thin fatter fat ' +
     'old older new newer young younger rusty shiny clean cleaner dirty wet dry broken fluffy furry hairy bald curly straight striped ' +
     'spotted plaid sparkly glowing metallic wooden glass plastic stone marble leather fur cute scary beautiful ugly muscular ' +
-    'round square sharp blurry blurred messy tidy modern futuristic ancient elegant fancy luxurious bald bearded wrinkled',
+    'round square sharp blurry blurred messy tidy modern futuristic ancient elegant fancy luxurious bald bearded wrinkled plain matte glossy weathered',
 );
 
 /** Cues of a whole-image (global) edit, matched as phrases against the normalised text. */
@@ -107,6 +107,18 @@ export const tones: Readonly<Record<string, string>> = {
 /** Things whose "addition" is really a whole-image effect ("add some fog", "add a vintage filter"). */
 export const effectNouns = set('snow rain fog mist haze filter effect tint glow grain noise vignette lighting sunlight bokeh blur');
 
+/**
+ * Places a whole scene can be: swapping one for another ("swap the city for a forest", "turn the garden into a
+ * desert") changes the setting around the subject, a background edit.
+ */
+export const sceneNouns = set(
+  'city town village street road highway alley square market kitchen bedroom bathroom room office classroom library cafe restaurant bar pub ' +
+    'park garden yard backyard field meadow forest woods jungle rainforest desert beach coast shore ocean sea lake river canal pond island ' +
+    'mountain mountains hill hills valley canyon cave cliff glacier arctic tundra savanna prairie farm countryside landscape skyline ' +
+    'lot parking stadium stage runway studio gym station airport harbor harbour port dock pier bridge rooftop ballroom castle courtyard ' +
+    'museum church temple palace space moon mars underwater clearing trail slope wasteland swamp marsh volcano waterfall galaxy spaceship',
+);
+
 /** Where a setting noun sits: "on a beach", "in a forest". Anything unknown goes with "in". */
 export const onSettings = set('beach moon mars street road grass lawn water ice snow field meadow stage bridge roof rooftop mountaintop boat deck sand rocks');
 
@@ -120,7 +132,7 @@ export const postures: Readonly<Record<string, string>> = {
 
 /** Words that end a noun phrase. */
 export const boundaries = set(
-  'from in on at with near beside behind under over above below into onto to for by next inside outside around between off out away ' +
+  'from in on at with near beside behind under over above below into onto to for by next inside outside around between off out away down everywhere ' +
     'that which who whose where so because and or but then is are was were be should must look looks appear appears like as up using ' +
     'while without instead please too also , so that until through across along against toward towards',
 );

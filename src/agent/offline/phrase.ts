@@ -8,6 +8,8 @@
  * their complement ("a cup of coffee"). With more than 5 words, the last 5 stay, so the head survives.
  */
 import { parseSelector, type Selector } from '../../vision/detections.ts';
+import { isAdjective } from './cues.ts';
+import { language } from './language.ts';
 import { boundaries, determiners, partitives, pronouns, selectorWords } from './lexicon.ts';
 
 export interface NounPhrase {
@@ -39,6 +41,13 @@ function trailingSpatial(list: readonly string[], at: number): { words: string; 
   return { words, length: i - at };
 }
 
+const describes = (word: string | undefined): boolean => word !== undefined && (isAdjective(word) || language().isAdjective(word));
+
+/** "grey and white" before a noun: the "and" joins two descriptions of one thing. */
+function joinsAdjectives(before: string | undefined, after: string | undefined, then: string | undefined): boolean {
+  return describes(before) && describes(after) && then !== undefined && !boundaries.has(then);
+}
+
 /**
  * Read the noun phrase that starts at `from`. `keepCount` keeps numbers ("add two birds": the count matters for
  * what to add, not which to pick).
@@ -60,6 +69,10 @@ export function readNounPhrase(list: readonly string[], from = 0, options: { kee
     }
     if (word === 'number' && /^\d+$/.test(list[i + 1] ?? '')) {
       selectorText.push(list[++i]);
+      continue;
+    }
+    if (word === 'and' && joinsAdjectives(words.at(-1), list[i + 1], list[i + 2])) {
+      words.push(word); // "a grey and white rabbit": one thing, two colours
       continue;
     }
     if (boundaries.has(word) && !(word === 'next' && words.length === 0)) break;

@@ -2,6 +2,7 @@
  * Text plumbing for the offline instructor: normalising what people type (case, emoji, curly quotes,
  * contractions), splitting into tokens, dropping politeness, and snapping typos onto known verbs.
  */
+import { language } from './language.ts';
 import {
   adjectives, colours, expressions, functionWords, imageNouns, intensifiers, keywordLexicon, leadingFillers, personNouns, selectorWords, settingNouns, tones,
   trailingFillers, verbLexicon,
@@ -64,24 +65,61 @@ function nearest(token: string, lexicon: readonly string[], maxDistance: number)
   return tie ? null : best;
 }
 
+/** Short function words a transposition or a dropped letter hides ("teh", "adn"). */
+const shortWords: readonly string[] = ['the', 'and', 'add', 'with', 'from', 'into', 'onto', 'make', 'this', 'that', 'them'];
+
 const known = new Set<string>([
   ...verbLexicon, ...keywordLexicon, ...functionWords, ...selectorWords, ...colours, ...adjectives, ...Object.keys(expressions), ...intensifiers,
-  ...settingNouns, ...imageNouns, ...personNouns, ...Object.keys(tones), 'tighter', 'looser', 'night', 'light', 'right', 'bright',
+  ...settingNouns, ...imageNouns, ...personNouns, ...Object.keys(tones), 'tighter', 'looser', 'night', 'light', 'right', 'bright', 'jpeg', 'bokeh', 'hdr', 'dehaze', 'denoise', 'deblur', 'colorize', 'colorise', 'upscale',
 ]);
 
+/** Hyphenated words the rules know whole ("t-shirt", "low-poly"); others are read as two words ("oil-painting"). */
+const keptCompounds = /^(t-shirt|low-poly|pop-art|art-deco|ukiyo-e|night-time|x-ray|e-bike|left-most|right-most|black-and-white)$/;
+
+export function splitCompounds(input: readonly string[]): string[] {
+  return input.flatMap((token) => (/^[a-z]+(-[a-z]+)+$/.test(token) && !keptCompounds.test(token) ? token.split('-') : [token]));
+}
+
+/** Frequent slips that are real words, so no dictionary can see them: fixed as phrases. */
+const slips: readonly [string[], string[]][] = [
+  [['get', 'ride', 'of'], ['get', 'rid', 'of']],
+  [['insted'], ['instead']],
+];
+
+/** The dictionary's first guess one edit away, when it is a plain lower-case word. */
+function dictionaryGuess(token: string): string | null {
+  if (token.length < 5) return null;
+  const sameLetters = (w: string) => [...w].sort().join('') === [...token].sort().join('');
+  // A letter too many, too few, or two swapped; never a letter changed ("gogh" is not "goth").
+  const fits = (w: string) => /^[a-z]+$/.test(w) && editDistance(token, w) === 1 && (w.length !== token.length || sameLetters(w));
+  return language().suggest(token).find(fits) ?? null;
+}
+
 /**
- * Snap misspellings onto known words: the first token (the verb slot) onto the verb lexicon, any longer token onto
- * the keyword lexicon (only from six letters: shorter words are too often real words, "right" is not "night").
- * Known words are never touched ("mask" must not become "make"). Distance 1, or 2 from nine letters on, so
- * "mak" → "make", "delte" → "delete", "backgorund" → "background".
- * Returns the tokens and how many were corrected (corrections lower confidence a little).
+ * Fix typos without ever rewriting a real word: a word the dictionary (Hunspell's en_US, via nspell) or the
+ * rules' vocabulary knows is left alone ("fireplace" stays, "dive" stays, "mask" is not "make"). A misspelt word
+ * is snapped onto the rules' vocabulary first — the verb slot onto the verb lexicon, a long word onto the keyword
+ * lexicon (distance 1, or 2 from nine letters on) — and otherwise takes the dictionary's guess one edit away
+ * ("insret" → "insert", "errase" → "erase"). Returns the tokens and how many were corrected.
  */
 export function correctTypos(input: readonly string[]): { tokens: string[]; corrected: number } {
   let corrected = 0;
-  const out = input.map((token, i) => {
-    if (known.has(token) || !/^[a-z]+$/.test(token) || token.length < 2) return token;
+  let list = [...input];
+  for (const [slip, fix] of slips) {
+    const at = indexOfPhrase(list, slip);
+    if (at >= 0) {
+      list = [...list.slice(0, at), ...fix, ...list.slice(at + slip.length)];
+      corrected++;
+    }
+  }
+  const out = list.map((token, i) => {
+    if (known.has(token) || !/^[a-z]+$/.test(token) || token.length < 2 || language().isWord(token)) return token;
     const reach = token.length >= 9 ? 2 : 1;
-    const fix = (i === 0 && input.length > 1 ? nearest(token, verbLexicon, reach) : null) ?? (token.length >= 6 ? nearest(token, keywordLexicon, reach) : null);
+    const fix =
+      (i === 0 && list.length > 1 ? nearest(token, verbLexicon, reach) : null) ??
+      (token.length >= 6 ? nearest(token, keywordLexicon, reach) : null) ??
+      (token.length <= 4 ? nearest(token, shortWords, 1) : null) ??
+      dictionaryGuess(token);
     if (fix === null) return token;
     corrected++;
     return fix;
