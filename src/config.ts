@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SchedulerName } from './engines/brushnet/scheduler.ts';
 import { BrushtalkError } from './errors.ts';
 

@@ -18,7 +18,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BrushtalkError } from '../../errors.ts';
 import type { ScheduleConfig } from './scheduler.ts';
 
