@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pictureFile } from '../helpers/images.ts';
+import { lastUserText, startOpenAIStub, toolResultsSinceUser, type ChatRequest } from '../helpers/openai-stub.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const packageLog = fileURLToPath(new URL('../helpers/package-log.mjs', import.meta.url));
@@ -72,6 +73,38 @@ describe('the compiled build', () => {
     expect(loaded).toContain('better-sqlite3');
     for (const tool of ['tsx', 'esbuild']) expect(loaded).not.toContain(tool);
     expect(builds()).toHaveLength(1);
+  }, 120_000);
+
+  it('runs the language-model agent: the tool schemas (zod, bundled) reach LangChain (from node_modules) and parse its calls', async () => {
+    const plan = [
+      { name: 'edit_mask', args: { action: 'grow', amount: 4 } },
+      { name: 'run_edit', args: { instruction: 'remove the square' } },
+    ];
+    const stub = await startOpenAIStub((request: ChatRequest) => {
+      if (request.response_format || request.tools?.some((t) => t.function.name === 'edit_instruction')) {
+        const json = JSON.stringify({ type: 'removal', confidence: 0.97, object: 'square', target_caption: null });
+        return request.response_format ? { content: json } : { toolCalls: [{ name: 'edit_instruction', args: JSON.parse(json) }] };
+      }
+      const done = toolResultsSinceUser(request).length;
+      return done < plan.length ? { toolCalls: [plan[done]] } : { content: `Done: ${lastUserText(request)}.` };
+    });
+    try {
+      const env = { OPENAI_BASE_URL: stub.baseURL, OPENAI_API_KEY: 'sk-test', LLM_MODEL: 'stub', LLM_VISION: 'false' };
+      const edit = await brushtalk(['edit', 'photo.png', 'remove the square', '--box', '20,20,30,20', '--session', 'agent'], { env });
+      expect(edit.code, edit.stderr).toBe(0);
+      expect(edit.stdout).toMatch(/Done: remove the square\./);
+      const agentCall = stub.requests.find((r) => r.tools?.some((t) => t.function.name === 'run_edit'))!;
+      const parameters = (name: string) => (agentCall.tools!.find((t) => t.function.name === name)!.function as { parameters: { properties: Record<string, unknown> } }).parameters;
+      expect(Object.keys(parameters('edit_mask').properties)).toEqual(expect.arrayContaining(['action', 'amount', 'box']));
+      expect(parameters('run_edit').properties.instruction).toMatchObject({ type: 'string', minLength: 1 });
+      const history = await brushtalk(['history', '--session', 'agent'], { env });
+      expect(history.stdout).toMatch(/result: remove the square/);
+      // edit_mask's arguments, parsed by the bundled schema, grew the mask before the edit.
+      const [source, result] = [...history.stdout.matchAll(/mask ([\d.]+)%/g)].map((m) => Number(m[1]));
+      expect(result).toBeGreaterThan(source);
+    } finally {
+      await stub.close();
+    }
   }, 120_000);
 
   it('compiles a changed source before running it, so old code never runs', async () => {
