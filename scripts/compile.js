@@ -8,8 +8,9 @@
  * - Bundled with code splitting: what a command imports lazily (`await import('./app.ts')`, the studio, a chat
  *   platform) stays a separate chunk loaded when it runs, so `help` still loads no database and `history` no chat
  *   platform. Start-up is mostly per-file module loading, so fewer, larger files are what makes it fast.
- * - Packages stay in node_modules, imported at run time, except `inlinedPackages` (fingerprint.js): pure-ESM packages of a hundred
- *   small modules each on every command's path, with no native code and no files found next to themselves.
+ * - Packages stay in node_modules, imported at run time, except `inlinedPackages` (fingerprint.js): pure-ESM
+ *   packages of a hundred small modules each on every command's path, with no native code and no files found next
+ *   to themselves (zod keeps its registry on globalThis, so LangChain's own copy reads our schemas alike).
  * - `import.meta.url` (and .dirname/.filename) in our code means the .ts file it was written in, so files found
  *   next to the code (db/migrations, weights/manifest.json, the studio's web/ folder) are read from the sources.
  * - A linked source map per file; the launcher turns source maps on, so stack traces name the .ts lines.
@@ -24,7 +25,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { fingerprint, inlinedPackages, sourceFiles } from './fingerprint.js';
+import { fingerprint, inlinedPackages, sourceFiles, sourceRoots } from './fingerprint.js';
 
 /** Where the builds live, relative to the package root (gitignored). */
 export const distDir = 'dist';
@@ -51,7 +52,7 @@ export function workerEntries(root, files) {
   return [...new Set(entries)].sort();
 }
 
-/** Packages external except `inlined`; `import.meta.*` in our sources pinned to the .ts file's own location. */
+/** Packages external except `inlinedPackages`; `import.meta.*` in our sources pinned to the .ts file's own location. */
 function sourcesPlugin(root) {
   return {
     name: 'brushtalk-sources',
@@ -100,6 +101,11 @@ export async function compile(root, { fp = fingerprint(root) } = {}) {
       logLevel: 'silent',
       metafile: true,
     });
+    // Code from outside the fingerprinted folders would not trigger a rebuild when it changes.
+    for (const input of Object.keys(result.metafile.inputs)) {
+      if (input.startsWith('<') || input.split('/').includes('node_modules')) continue;
+      if (!sourceRoots.some((dir) => input.startsWith(`${dir}/`))) throw new Error(`${input} is compiled in, but outside ${sourceRoots.join(', ')}`);
+    }
     // esbuild's stand-in for require() in ES modules throws when it runs: refuse an inlined package that needs it.
     for (const file of Object.keys(result.metafile.outputs)) {
       if (file.endsWith('.js') && fs.readFileSync(path.join(root, file), 'utf8').includes('Dynamic require of')) throw new Error(`${file} calls require() inside the bundle`);

@@ -1,10 +1,10 @@
 /**
  * The name of the sources as they are now: a hash over every file's path, size and modification time under the
  * source folders, the build's own inputs (its scripts, tsconfig.json, esbuild and the bundled packages), and where
- * the package is. An edit, a `git checkout` or `git pull`
- * (which rewrite the files they change), a new or a deleted file, or a moved checkout each give a new
- * fingerprint, so a build made from other sources is never mistaken for this one. It reads no file contents:
- * ~200 `stat`s, a few milliseconds, paid on every start.
+ * the package is. An edit, a `git checkout` or `git pull` (which rewrite the files they change), a new or deleted
+ * file, an `npm install` of a bundled package, or a moved checkout each give a new fingerprint, so a build made
+ * from other sources is never mistaken for this one. It reads no file contents: ~200 `stat`s, a few
+ * milliseconds, paid on every start.
  *
  * Plain JavaScript, no dependencies: the launcher runs it before deciding what to load.
  */
@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** The folders the build compiles or copies from, relative to the package root. */
+/** The folders the build reads, relative to the package root: the code and the files it finds next to itself. */
 export const sourceRoots = ['src', 'adapters', 'db', 'weights', 'tools'];
 /** Packages the build bundles in rather than importing from node_modules at run time (see compile.js). */
 export const inlinedPackages = ['zod', 'drizzle-orm'];

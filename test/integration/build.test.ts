@@ -94,7 +94,8 @@ describe('the compiled build', () => {
       expect(edit.code, edit.stderr).toBe(0);
       expect(edit.stdout).toMatch(/Done: remove the square\./);
       const agentCall = stub.requests.find((r) => r.tools?.some((t) => t.function.name === 'run_edit'))!;
-      const parameters = (name: string) => (agentCall.tools!.find((t) => t.function.name === name)!.function as { parameters: { properties: Record<string, unknown> } }).parameters;
+      type Described = { name: string; parameters?: { properties: Record<string, unknown> } };
+      const parameters = (name: string) => (agentCall.tools!.find((t) => t.function.name === name)!.function as Described).parameters!;
       expect(Object.keys(parameters('edit_mask').properties)).toEqual(expect.arrayContaining(['action', 'amount', 'box']));
       expect(parameters('run_edit').properties.instruction).toMatchObject({ type: 'string', minLength: 1 });
       const history = await brushtalk(['history', '--session', 'agent'], { env });
