@@ -54,8 +54,8 @@ export async function decodeMask(bytes: Uint8Array, width: number, height: numbe
 }
 
 export async function encodePng(image: RgbImage): Promise<Buffer> {
-  const sharp = await loadSharp();
   checkRgb(image);
+  const sharp = await loadSharp();
   return wrapInternal('encode a PNG', () =>
     sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).png().toBuffer(),
   );
@@ -63,8 +63,8 @@ export async function encodePng(image: RgbImage): Promise<Buffer> {
 
 /** Greyscale PNG, hole = white, so people (and decodeMask) read it the way they paint it. */
 export async function encodeMaskPng(mask: Mask): Promise<Buffer> {
-  const sharp = await loadSharp();
   checkMask(mask);
+  const sharp = await loadSharp();
   const grey = new Uint8Array(mask.data.length);
   for (let i = 0; i < grey.length; i++) grey[i] = mask.data[i] ? 255 : 0;
   return wrapInternal('encode a mask PNG', () =>
