@@ -4,7 +4,6 @@ import type { SlackAdapter } from '../adapters/slack/adapter.ts';
 import type { App } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
 import { exitCodeFor, isBrushtalkError } from './errors.ts';
-import { startHealthServer } from './health/server.ts';
 import { listenOrExplain } from './listen.ts';
 import { createLogger, holdLines, type Logger } from './log.ts';
 
@@ -17,7 +16,8 @@ import { createLogger, holdLines, type Logger } from './log.ts';
  * the Discord slash commands (the bot itself runs in `serve` when DISCORD_TOKEN is set).
  *
  * Each command imports what it uses when it runs: `help` opens nothing, the command line never loads the
- * chat platforms, and Discord, Slack, the studio and BullMQ load only when configured.
+ * chat platforms or node:http (on Node 24 its namespace loads undici), and Discord, Slack, the studio and BullMQ
+ * load only when configured.
  */
 async function main(argv: string[]): Promise<number> {
   const [command = 'serve'] = argv;
@@ -91,6 +91,7 @@ async function serve(config: Config, log: Logger, app: App, releaseLogs: () => v
     if (config.workerInProcess) app.startWorker();
     await app.ready();
     const healthPort = config.healthPort;
+    const { startHealthServer } = await import('./health/server.ts');
     const health = healthPort === null ? null : await listenOrExplain({ what: 'The health server', envVar: 'HEALTH_PORT', port: healthPort, host: config.healthHost }, () => startHealthServer(healthPort, app.health, log, config.healthHost));
     if (health) stops.push(() => health.close());
     const mode = config.redis ? `bot on Redis queue "${config.redis.queueName}"` : 'embedded';
@@ -139,6 +140,7 @@ async function runWorker(config: Config, log: Logger): Promise<number> {
   const worker = startStandaloneWorker({ config, log, engine: await createDefaultEngine(config, log) });
   await worker.ready();
   const healthPort = config.healthPort;
+  const { startHealthServer } = await import('./health/server.ts');
   const health = healthPort === null ? null : await listenOrExplain({ what: 'The health server', envVar: 'HEALTH_PORT', port: healthPort, host: config.healthHost }, () => startHealthServer(healthPort, worker.health, log, config.healthHost));
   log.info({ queue: config.redis?.queueName, concurrency: config.jobs.concurrency }, 'brushtalk worker running');
   await untilSignal();
