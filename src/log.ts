@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { styleText } from 'node:util';
-import { pino, type Logger } from 'pino';
+import type { Bindings, ChildLoggerOptions, Logger } from 'pino';
 
 export type { Logger };
 
@@ -33,7 +34,43 @@ export function createLogger(level: string, options: LoggerOptions | LogDestinat
   const pretty = format === 'pretty' || (format === 'auto' && destination.isTTY === true);
   const color = destination.isTTY === true && (destination.hasColors?.() ?? true);
   const target = pretty ? { write: (line: string) => destination.write(prettyLine(line, color)) } : destination;
-  return pino({ level, redact: { paths: redactPaths, censor: '[redacted]' }, base: { app: 'brushtalk' } }, target as NodeJS.WritableStream);
+  return lazyLogger(level, () => {
+    const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
+    return pino({ level, redact: { paths: redactPaths, censor: '[redacted]' }, base: { app: 'brushtalk' } }, target as NodeJS.WritableStream);
+  });
+}
+
+const levelValues: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+const noop = () => {};
+
+/**
+ * pino is a dozen modules and node:worker_threads (≈ 15 ms of a command's start on Node 24): it loads when the
+ * first line at the logger's level is written or anything else of it is used, so a command that logs nothing
+ * (the command line runs at `warn`) never loads it. Until then the logger and its children are stand-ins that
+ * keep their bindings; after, every property is pino's own.
+ */
+function lazyLogger(level: string, create: () => Logger): Logger {
+  let real: Logger | undefined;
+  const load = () => (real ??= create());
+  const threshold = levelValues[level] ?? 0;
+  const forward = (prop: string | symbol) => {
+    const logger = load();
+    const value: unknown = Reflect.get(logger, prop, logger);
+    return typeof value === 'function' ? value.bind(logger) : value;
+  };
+  return new Proxy({} as Logger, {
+    get(_, prop) {
+      if (real || typeof prop !== 'string') return forward(prop);
+      if (prop === 'level') return level;
+      if (prop === 'isLevelEnabled') return (name: string) => (levelValues[name] ?? 0) >= threshold;
+      if (prop === 'child') return (bindings: Bindings, options?: ChildLoggerOptions<never>) => lazyLogger(options?.level ?? level, () => load().child(bindings, options));
+      if (prop in levelValues && prop !== 'silent') return levelValues[prop] < threshold ? noop : forward(prop);
+      return forward(prop);
+    },
+    set(_, prop, value) {
+      return Reflect.set(load(), prop, value);
+    },
+  });
 }
 
 const levelNames: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };

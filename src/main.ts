@@ -1,13 +1,11 @@
-import { createCliAdapter, usage } from '../adapters/cli/cli.ts';
 import type { DiscordAdapter } from '../adapters/discord/adapter.ts';
 import type { SlackAdapter } from '../adapters/slack/adapter.ts';
+import { usage } from '../adapters/cli/usage.ts';
 import type { App } from './app.ts';
-import { loadConfig, type Config } from './config.ts';
+import type { Config } from './config.ts';
 import { exitCodeFor, isBrushtalkError } from './errors.ts';
-import { startHealthServer } from './health/server.ts';
-import { installLastResort } from './last-resort.ts';
 import { listenOrExplain } from './listen.ts';
-import { createLogger, holdLines, type Logger } from './log.ts';
+import type { Logger } from './log.ts';
 
 /**
  * The composition root: the only place that knows every part. `npm start` (no arguments, or `serve`) runs
@@ -17,12 +15,19 @@ import { createLogger, holdLines, type Logger } from './log.ts';
  * from Redis (REDIS_URL) and renders them — run as many as there are GPUs; `brushtalk discord deploy-commands` registers
  * the Discord slash commands (the bot itself runs in `serve` when DISCORD_TOKEN is set).
  *
- * Each command imports what it uses when it runs: `help` opens nothing, the command line never loads the
- * chat platforms, and Discord, Slack, the studio and BullMQ load only when configured.
+ * Each command imports what it uses when it runs: `help` loads nothing (not even the configuration, so it
+ * answers when that is wrong), the command line never loads the chat platforms or node:http (on Node 24 its
+ * namespace loads undici), and Discord, Slack, the studio and BullMQ load only when configured.
  */
 async function main(argv: string[]): Promise<number> {
   const [command = 'serve'] = argv;
-  const cliCommands = new Set(['edit', 'chat', 'history', 'undo', 'redo', 'version', 'detect', 'help', '--help', '-h']);
+  // The same text `cli.run` prints for help, before anything else: it needs no configuration, log or database.
+  if (command === 'help' || command === '--help' || command === '-h') {
+    console.log(usage);
+    return 0;
+  }
+  const [{ loadConfig }, { createLogger, holdLines }] = await Promise.all([import('./config.ts'), import('./log.ts')]);
+  const cliCommands = new Set(['edit', 'chat', 'history', 'undo', 'redo', 'version', 'detect']);
   const isCli = cliCommands.has(command);
   // The command line keeps its output readable: logs only warnings unless LOG_LEVEL says otherwise.
   const config = loadConfig(undefined, isCli || command === 'weights' || command === 'eval' ? { LOG_LEVEL: 'warn' } : {});
@@ -42,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
   // The long-running commands: the last resort logs what every handler missed, and says whether to go on.
   if (command === 'serve' || command === 'worker') {
     // A fatal line written while start-up logs are held back still reaches stderr before the exit.
+    const { installLastResort } = await import('./last-resort.ts');
     installLastResort({
       log,
       exit(code) {
@@ -59,11 +65,6 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`error: unknown command "${command}" (brushtalk help lists them)\n`);
     return exitCodeFor('command.unknown');
   }
-  // The same text `cli.run` prints for help, without opening the database for it.
-  if (command === 'help' || command === '--help' || command === '-h') {
-    console.log(usage);
-    return 0;
-  }
   const { createApp } = await import('./app.ts');
   if (!isCli) {
     try {
@@ -77,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
     // The command line always renders in-process.
     app.startWorker();
     await app.ready();
-    const { convertPng } = await import('./images/codec.ts');
+    const [{ convertPng }, { createCliAdapter }] = await Promise.all([import('./images/codec.ts'), import('../adapters/cli/cli.ts')]);
     const cli = createCliAdapter({ outDir: config.outDir, stdout: process.stdout, stderr: process.stderr, convert: convertPng });
     app.attach(cli.adapter);
     return await cli.run(app.core, argv);
@@ -102,6 +103,7 @@ async function serve(config: Config, log: Logger, app: App, releaseLogs: () => v
     if (config.workerInProcess) app.startWorker();
     await app.ready();
     const healthPort = config.healthPort;
+    const { startHealthServer } = await import('./health/server.ts');
     const health = healthPort === null ? null : await listenOrExplain({ what: 'The health server', envVar: 'HEALTH_PORT', port: healthPort, host: config.healthHost }, () => startHealthServer(healthPort, app.health, log, config.healthHost));
     if (health) stops.push(() => health.close());
     const mode = config.redis ? `bot on Redis queue "${config.redis.queueName}"` : 'embedded';
@@ -150,6 +152,7 @@ async function runWorker(config: Config, log: Logger): Promise<number> {
   const worker = startStandaloneWorker({ config, log, engine: await createDefaultEngine(config, log) });
   await worker.ready();
   const healthPort = config.healthPort;
+  const { startHealthServer } = await import('./health/server.ts');
   const health = healthPort === null ? null : await listenOrExplain({ what: 'The health server', envVar: 'HEALTH_PORT', port: healthPort, host: config.healthHost }, () => startHealthServer(healthPort, worker.health, log, config.healthHost));
   log.info({ queue: config.redis?.queueName, concurrency: config.jobs.concurrency }, 'brushtalk worker running');
   await untilSignal();

@@ -1,5 +1,5 @@
 import { tool } from 'langchain';
-import { z } from 'zod';
+import * as z from 'zod';
 import { maxInstructionChars } from '../src/contracts.ts';
 import { attempt, contextOf } from './context.ts';
 

@@ -1,5 +1,5 @@
 import { tool } from 'langchain';
-import { z } from 'zod';
+import * as z from 'zod';
 import { attempt, contextOf } from './context.ts';
 
 export const history = tool((_input, runtime) => attempt(() => contextOf(runtime).ops.history()), {

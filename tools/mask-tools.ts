@@ -1,5 +1,5 @@
 import { tool } from 'langchain';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Box } from '../src/contracts.ts';
 import type { MaskOp } from '../src/turn/commands.ts';
 import { attempt, contextOf } from './context.ts';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npx brushtalk …` lands here: load TypeScript through tsx, then run the composition root.
-import { register } from 'tsx/esm/api';
+// `npx brushtalk …` and `npm start` land here: the compiled build of the current sources (built first if they
+// changed), or the sources through tsx when it cannot be built. See scripts/launch.js.
+import { launch } from '../../scripts/launch.js';
 
-register();
-await import('../../src/main.ts');
+await launch();

@@ -1,5 +1,9 @@
+import { createRequire } from 'node:module';
 import { styleText } from 'node:util';
-import cliProgress from 'cli-progress';
+import type CliProgress from 'cli-progress';
+
+/** cli-progress (16 modules) loads when a bar is first drawn: not for `help`, `history` or piped output. */
+const loadCliProgress = () => createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
 
 /** What the command line writes to: process.stdout/stderr, or a test's recorder. */
 export interface TextStream {
@@ -33,6 +37,7 @@ export interface ProgressDisplay {
 /** A bar that redraws in place on a terminal (cli-progress); piped, a line per 10 % step, always ending with 100 %. */
 export function createProgressDisplay(stream: TextStream): ProgressDisplay {
   if (stream.isTTY === true) {
+    const cliProgress = loadCliProgress();
     const bar = new cliProgress.SingleBar(
       { stream: stream as NodeJS.WritableStream, format: 'editing {bar} {percentage}%', barsize: 30, hideCursor: true, clearOnComplete: false },
       cliProgress.Presets.shades_classic,

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BrushtalkError } from '../errors.ts';
 import type { EditType } from './instruction.ts';
 import type { Instructor } from './instructor.ts';

@@ -1,5 +1,5 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Logger } from '../log.ts';
 import type { InstructorResult } from './instruction.ts';
 import { classifyInstruction } from './offline-instructor.ts';

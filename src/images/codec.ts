@@ -4,7 +4,7 @@
  * defence: byte size, then our own magic-byte sniff (SVG and unknown formats never reach sharp), then the
  * header via metadata() under a pixel cap, and only then the pixel decode.
  */
-import sharp from 'sharp';
+import type SharpFactory from 'sharp';
 import type { Metadata, Sharp, SharpOptions } from 'sharp';
 import { BrushtalkError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
@@ -32,6 +32,15 @@ type AllowedFormat = (typeof allowedFormats)[number];
 
 const tryAgain = 'Try a PNG or JPEG.';
 
+let sharpLoading: Promise<typeof SharpFactory> | undefined;
+/**
+ * sharp brings libvips (≈ 100 ms of start-up): it loads when a picture is first touched, so commands that touch
+ * none (`history`, `undo`, `help`) never pay for it.
+ */
+function loadSharp(): Promise<typeof SharpFactory> {
+  return (sharpLoading ??= import('sharp').then((module) => module.default));
+}
+
 export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Promise<RgbImage & { format: string }> {
   const { format, raw } = await decodeToRgb(bytes, limits, '#ffffff');
   return { ...raw, format };
@@ -57,6 +66,7 @@ export async function decodeMask(bytes: Uint8Array, width: number, height: numbe
 
 export async function encodePng(image: RgbImage): Promise<Buffer> {
   checkRgb(image);
+  const sharp = await loadSharp();
   return wrapInternal('encode a PNG', () =>
     sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).png().toBuffer(),
   );
@@ -65,6 +75,7 @@ export async function encodePng(image: RgbImage): Promise<Buffer> {
 /** Greyscale PNG, hole = white, so people (and decodeMask) read it the way they paint it. */
 export async function encodeMaskPng(mask: Mask): Promise<Buffer> {
   checkMask(mask);
+  const sharp = await loadSharp();
   const grey = new Uint8Array(mask.data.length);
   for (let i = 0; i < grey.length; i++) grey[i] = mask.data[i] ? 255 : 0;
   return wrapInternal('encode a mask PNG', () =>
@@ -78,6 +89,7 @@ export async function resizeRgb(image: RgbImage, width: number, height: number):
   checkRgb(image);
   checkSize(width, height, 'resize target');
   if (image.width === width && image.height === height) return { width, height, data: image.data.slice() };
+  const sharp = await loadSharp();
   const data = await wrapInternal('resize an image', async () => {
     const out = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
       .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
@@ -124,6 +136,7 @@ async function probe(bytes: Uint8Array, limits: DecodeLimits): Promise<Probed> {
   const sniffed = sniffFormat(bytes);
   if (sniffed === 'heic') throw heicError();
   if (!isAllowed(sniffed)) throw unsupported(sniffed);
+  const sharp = await loadSharp();
 
   // pages/page: the first frame of an animation only; limitInputPixels: refuse bombs from the header.
   const options: SharpOptions = { failOn: 'warning', limitInputPixels: limits.maxPixels, pages: 1, page: 0 };
@@ -154,6 +167,7 @@ export async function imagePixels(bytes: Uint8Array, limits: DecodeLimits): Prom
 
 async function decodeToRgb(bytes: Uint8Array, limits: DecodeLimits, background: string): Promise<Decoded> {
   const { format, input, options } = await probe(bytes, limits);
+  const sharp = await loadSharp();
   try {
     const out = await pipeline(sharp(input, { ...options, autoOrient: true }), background)
       .raw()
@@ -171,6 +185,7 @@ function pipeline(image: Sharp, background: string): Sharp {
 }
 
 async function resizeGrey(grey: Uint8Array, w: number, h: number, width: number, height: number): Promise<Uint8Array> {
+  const sharp = await loadSharp();
   return wrapInternal('resize a mask', async () => {
     // 'linear' rather than lanczos: no ringing, so the 50 % crossing stays where the edge geometrically is.
     const out = await sharp(grey, { raw: { width: w, height: h, channels: 1 } })
@@ -230,6 +245,7 @@ function pixelError(width: number | undefined, height: number | undefined, limit
 
 /** sharp refuses over-cap headers without saying the size; a second header-only read (no pixels) finds it for the message. */
 async function tooManyPixels(input: Buffer, limits: DecodeLimits, cause: unknown): Promise<BrushtalkError> {
+  const sharp = await loadSharp();
   try {
     const meta = await sharp(input, { failOn: 'warning', limitInputPixels: false, pages: 1 }).metadata();
     return pixelError(meta.width, meta.height, limits, cause);
@@ -293,6 +309,7 @@ function checkMask(mask: Mask): void {
 
 /** A small JPEG of a stored picture for a model that can see (long side at most maxSide, never enlarged). */
 export async function previewJpeg(bytes: Uint8Array, maxSide = 768): Promise<Buffer> {
+  const sharp = await loadSharp();
   try {
     return await sharp(bytes, { failOn: 'warning' }).resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 85 }).toBuffer();
   } catch (cause) {
@@ -306,6 +323,7 @@ export async function previewJpeg(bytes: Uint8Array, maxSide = 768): Promise<Buf
  */
 export async function shrinkForUpload(png: Uint8Array, maxBytes: number): Promise<{ bytes: Uint8Array; format: 'png' | 'jpeg' }> {
   if (png.byteLength <= maxBytes) return { bytes: png, format: 'png' };
+  const sharp = await loadSharp();
   const { width = 1, height = 1 } = await sharp(png).metadata();
   for (let scale = 1; scale >= 0.05; scale *= 0.7) {
     for (const quality of [85, 70, 50]) {
@@ -323,6 +341,7 @@ export type SavedFormat = 'png' | 'jpeg' | 'webp';
 /** One of our PNGs in another format: JPEG (transparency onto white) or WebP, both at quality 92. */
 export async function convertPng(png: Uint8Array, format: SavedFormat): Promise<Uint8Array> {
   if (format === 'png') return png;
+  const sharp = await loadSharp();
   return wrapInternal(`encode a ${format.toUpperCase()}`, () =>
     format === 'jpeg' ? sharp(png).flatten({ background: '#ffffff' }).jpeg({ quality: 92 }).toBuffer() : sharp(png).webp({ quality: 92 }).toBuffer(),
   );

@@ -31,7 +31,7 @@ describe('configuration', () => {
 });
 
 describe('logs', () => {
-  function capture() {
+  function capture(level = 'info') {
     const lines: Record<string, unknown>[] = [];
     const sink = new Writable({
       write(chunk, _encoding, done) {
@@ -39,7 +39,7 @@ describe('logs', () => {
         done();
       },
     });
-    return { lines, log: createLogger('info', sink) };
+    return { lines, log: createLogger(level, sink) };
   }
 
   it('redacts tokens and keys wherever they appear', () => {
@@ -57,5 +57,25 @@ describe('logs', () => {
     const { lines, log } = capture();
     log.child({ ref }).warn('job failed');
     expect(lines[0]).toMatchObject({ ref, msg: 'job failed', level: 40 });
+  });
+
+  it('writes nothing below its level, and children made before the first line keep their bindings and levels', () => {
+    const { lines, log } = capture('warn');
+    expect(log.level).toBe('warn');
+    expect([log.isLevelEnabled('info'), log.isLevelEnabled('error')]).toEqual([false, true]);
+    const job = log.child({ jobId: 'J-1' });
+    const verbose = log.child({ jobId: 'J-2' }, { level: 'debug' });
+    log.info('starting');
+    job.debug({ step: 1 }, 'details');
+    expect(lines).toEqual([]);
+    job.child({ attempt: 2 }).error('failed');
+    verbose.debug('shown');
+    log.warn({ token: 'secret' }, 'careful');
+    expect(lines).toMatchObject([
+      { jobId: 'J-1', attempt: 2, msg: 'failed', level: 50, app: 'brushtalk' },
+      { jobId: 'J-2', msg: 'shown', level: 20 },
+      { token: '[redacted]', msg: 'careful', level: 40 },
+    ]);
+    expect(createLogger('silent').isLevelEnabled('fatal')).toBe(false);
   });
 });

@@ -25,7 +25,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BrushtalkError } from '../../errors.ts';
 import { diffusersSpacings, type ScheduleConfig } from './scheduler.ts';
 
