@@ -3,11 +3,15 @@ import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isBrushtalkError } from '../src/errors.ts';
 import type { Logger } from '../src/log.ts';
-import { createDurationTracker } from '../src/jobs/eta.ts';
+import { weightedMean } from '../src/jobs/eta.ts';
 import type { JobEvent, JobProcessor, JobQueue, JobSpec, QueueLoad, WorkerHandle } from '../src/jobs/queue.ts';
 import { toJobRecord } from './job-records.ts';
 import * as repo from './jobs.ts';
 import type { Db } from './open.ts';
+
+/** Finished jobs the ETA averages over (weighted towards the latest), and how often it reads them again. */
+const RECENT_JOBS = 20;
+const MEAN_REFRESH_MS = 5000;
 
 export interface SqliteQueueOptions {
   leaseMs: number;
@@ -30,7 +34,13 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
   const listeners = new Set<(event: JobEvent) => void>();
   const running = new Map<string, AbortController>();
   const wakers = new Set<() => void>();
-  const durations = createDurationTracker();
+  // The ETA's job time: measured on the file, so edits run by a worker in another process, or before a
+  // restart, count; read again at most every few seconds.
+  let measured = { mean: null as number | null, at: -Infinity };
+  const meanDuration = () => {
+    if (performance.now() - measured.at > MEAN_REFRESH_MS) measured = { mean: weightedMean(repo.recentDurations(db, RECENT_JOBS)), at: performance.now() };
+    return measured.mean;
+  };
   let workers = 0;
   const emit = (event: JobEvent) => {
     for (const listener of listeners) {
@@ -70,7 +80,6 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
       if (!repo.renewLease(db, row.id, workerId, options.leaseMs)) controller.abort(new Error('lease lost'));
     }, Math.max(50, Math.floor(options.leaseMs / 3)));
     let lastProgress = -1;
-    const started = performance.now();
     try {
       log.info('job started');
       const result = await processor({
@@ -84,7 +93,7 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
         },
       });
       if (repo.completeJob(db, row.id, workerId, result)) {
-        durations.record(performance.now() - started);
+        measured.at = -Infinity; // the next estimate includes this job
         log.info('job done');
         emit({ type: 'done', job: record(row.id)! });
       }
@@ -127,7 +136,11 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
   function load(userId: string | null, conversationId: string | null): QueueLoad {
     const counts = repo.countActive(db, userId, conversationId);
     const position = counts.queued + 1;
-    return { user: counts.user, conversation: counts.conversation, position, etaMs: durations.estimate(position + Math.min(counts.running, workers), workers) };
+    // Workers here, or (a bot whose worker is another process) at least the ones running jobs now.
+    const working = Math.max(1, workers, counts.running);
+    const mean = meanDuration();
+    const etaMs = mean === null ? null : Math.round(Math.ceil((position + Math.min(counts.running, working)) / working) * mean);
+    return { user: counts.user, conversation: counts.conversation, position, etaMs };
   }
 
   return {

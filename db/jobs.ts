@@ -144,6 +144,18 @@ export function countActive(db: DbLike, userId: string | null, conversationId: s
   return { user: row?.user ?? 0, conversation: row?.conversation ?? 0, queued: row?.queued ?? 0, running: row?.running ?? 0 };
 }
 
+/**
+ * How long the last `limit` finished jobs took to render, oldest first: the time each reported
+ * (`result.metrics.totalMs`), so jobs run by any process on this file count, and a restart keeps them.
+ */
+export function recentDurations(db: DbLike, limit: number): number[] {
+  const rows = db.all<{ ms: number | null }>(sql`
+    SELECT json_extract(result, '$.metrics.totalMs') AS ms FROM jobs
+    WHERE state = 'done' AND json_extract(result, '$.metrics.totalMs') IS NOT NULL
+    ORDER BY updated_at DESC LIMIT ${limit}`);
+  return rows.map((row) => Number(row.ms)).filter((ms) => Number.isFinite(ms) && ms >= 0).reverse();
+}
+
 /** Queued jobs, oldest first: the outbox a distributed backend hands to its broker. */
 export function queuedJobs(db: DbLike, limit: number): JobRow[] {
   return db.select().from(jobs).where(eq(jobs.state, 'queued')).orderBy(jobs.createdAt).limit(limit).all();

@@ -20,6 +20,7 @@ Running the service
 
 Models and checks
   brushtalk weights list | pull <id> | verify   model files for detect/find (weights/README.md)
-  brushtalk eval instructions <file.jsonl>      score the instructor on a labelled set
+  brushtalk eval instructions <file.jsonl>      score the offline instructor on a labelled set
+      [--llm] [--out preds.jsonl]               --llm: the LLM instructor (OPENAI_BASE_URL) instead
 
 ${exitCodeHelp}`;

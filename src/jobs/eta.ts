@@ -9,6 +9,13 @@ export interface DurationTracker {
   mean(): number | null;
 }
 
+/** The weighted mean a tracker would hold after recording `durations` in order (oldest first); null when none. */
+export function weightedMean(durations: number[], weight = 0.2): number | null {
+  const tracker = createDurationTracker(weight);
+  for (const ms of durations) tracker.record(ms);
+  return tracker.mean();
+}
+
 export function createDurationTracker(weight = 0.2): DurationTracker {
   let mean: number | null = null;
   return {

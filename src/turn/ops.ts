@@ -1,11 +1,10 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import type { Box, MaskInput } from '../contracts.ts';
 import { BrushtalkError, isBrushtalkError, type ErrorCode } from '../errors.ts';
 import { withinBudget } from '../images/budget.ts';
 import { decodeImage, decodeMask, encodeMaskPng, encodePng, imagePixels, storedPictureLimits, type DecodeLimits } from '../images/codec.ts';
 import { subtractMask, unionMask } from '../images/mask-ops.ts';
 import { maskCoverage, type Mask, type RgbImage } from '../images/raster.ts';
-import { formatEta } from '../jobs/eta.ts';
 import type { JobQueue, JobSpec } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import type { EditParams } from '../session/params.ts';
@@ -14,6 +13,7 @@ import * as S from '../session/session.ts';
 import type { BlobStore } from '../store.ts';
 import type { VisionService } from '../vision/service.ts';
 import type { EngineFacts } from '../engines/engine.ts';
+import { admitEdit } from './admission.ts';
 import { checkEditType, checkFillCoverage, checkReroll, clearType, isCapabilityRefusal, judgedType, readWords, usefulParams } from './capabilities.ts';
 import type { MaskOp } from './commands.ts';
 import { findObject, reselect, type FoundObject } from './find.ts';
@@ -270,24 +270,12 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
         const spec = S.planEdit(session, instruction, type, { caption: words?.targetCaption, object: words?.object });
         honest(() => checkFillCoverage(deps.engine, source.maskCoverage));
         spec.completesSource = source.kind !== 'source' && !loaded.versions.some((v) => v.id === source.id);
-        const userId = deps.userId ?? null;
-        const load = await deps.queue.load({ userId, conversationId: session.id });
-        const queued = { user: load.user + jobs.length, conversation: load.conversation + jobs.length };
-        if (deps.caps && userId !== null && queued.user >= deps.caps.perUser) {
-          throw new BrushtalkError('queue.full', `You already have ${plural(queued.user, 'edit')} queued; wait for one to finish.`);
-        }
-        if (deps.caps && queued.conversation >= deps.caps.perConversation) {
-          throw new BrushtalkError('queue.full', `This conversation already has ${plural(queued.conversation, 'edit')} queued; wait for one to finish, or say \`cancel\`.`);
-        }
-        // Fairness: a user's second waiting edit goes behind everyone's first (BullMQ: 1 runs first).
-        const priority = 1 + queued.user;
-        jobs.push({ id: randomUUID(), kind: 'inpaint', conversationId: session.id, payload: { ...spec, userId, priority }, ref });
-        const position = load.position + jobs.length - 1;
-        const place = ` Queue position ${position}${load.etaMs === null ? '' : `, ready in ${formatEta(load.etaMs)}`}.`;
+        const admitted = await admitEdit(deps, spec, jobs, ref);
+        jobs.push(admitted.job);
         const note = deps.engine.generative
           ? ''
           : ' The classical engine fills the region from its surroundings (good for removals); adding or changing things needs BrushNet: weights/convert/README.md says how to get its weights.';
-        return `Editing with ${deps.engine.name} (job ${ref}).${place}${note}`;
+        return `Editing with ${deps.engine.name} (job ${ref}). ${admitted.place}${note}`;
       }),
     history: () => serial(() => formatHistory(session)),
     undo: () =>
@@ -319,4 +307,3 @@ export function createSessionOps(deps: OpsDeps, loaded: S.EditSession, ref: stri
 
 /** A setting the engine ignores ("seed 42" on a deterministic engine) is an answer (see turn.ts), not a failure. */
 const failureOf = (error: unknown): ErrorCode | null => (!isBrushtalkError(error) ? 'internal' : error.code === 'engine.deterministic' ? null : error.code);
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

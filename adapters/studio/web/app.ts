@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 import type { ButtonAction } from '../../../src/contracts.ts';
 import { eventsUrl, getCliSessions, getState, pictureUrl, sendTurn, upload, type State, type TurnAnswer, type TurnBody } from './api.ts';
+import { createCountdown } from './countdown.ts';
 import { createMaskPainter, type MaskTool } from './mask.ts';
 import { appendMessage, byId, renderStatus, renderStrip } from './render.ts';
 import { rememberSession, renderSessionPicker, savedSession } from './sessions.ts';
@@ -113,7 +114,7 @@ function render(): void {
   el.send.disabled = busy;
   const active = view?.active ?? [];
   if (active.length > 0) showProgress(Math.max(...active.map((a) => a.progress)));
-  else el.progress.hidden = true;
+  else hideProgress();
 }
 
 type View = NonNullable<State['view']>;
@@ -157,11 +158,18 @@ function promptsText(current: View['versions'][number], pending: View['pending']
   return parts.join(' · ');
 }
 
+const countdown = createCountdown();
+
 function showProgress(fraction: number): void {
   el.progress.hidden = false;
   const pct = Math.round(Math.min(1, Math.max(0, fraction)) * 100);
   el.bar.style.width = `${pct}%`;
-  el.progressLabel.textContent = `${pct}%`;
+  el.progressLabel.textContent = countdown.update(fraction, performance.now());
+}
+
+function hideProgress(): void {
+  el.progress.hidden = true;
+  countdown.reset();
 }
 
 async function refresh(): Promise<void> {
