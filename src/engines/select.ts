@@ -7,7 +7,7 @@ import { createClassicalEngine } from './classical.ts';
 import type { InpaintEngine } from './engine.ts';
 
 /**
- * BrushNet when its model folder is complete and its provider can run, else the classical engine — and the
+ * BrushNet when its model folder is complete and its provider really runs (verifyProvider), else the classical engine — and the
  * log (and every edit's reply) says which. `checkModel` compares the folder with the manifest or the lock
  * file by size: hashing gigabytes at every start would be too slow (`npx brushtalk weights verify` does that).
  * The BrushNet engine (and onnxruntime with it) is only imported once its model folder is there.
@@ -17,8 +17,11 @@ export async function selectEngine(config: Config, log: Logger, checkModel: (id:
   try {
     checkModel(model);
     const { createBrushNetEngine } = await import('./brushnet/engine.ts');
+    // A GPU provider must prove it really runs (a tiny graph, no CPU fallback) before BrushNet is chosen.
+    const { verifyProvider } = await import('../onnx.ts');
+    const check = provider === 'cpu' ? undefined : await verifyProvider(provider);
     const engine = createBrushNetEngine({ weightsDir: config.weightsDir, modelId: model, provider, scheduler });
-    log.info({ model, provider, scheduler }, 'engine: brushnet');
+    log.info({ model, provider, scheduler, ...(check && { executionProvider: check.executionProvider, checkMs: check.ms }) }, 'engine: brushnet');
     return engine;
   } catch (error) {
     if (!isBrushtalkError(error) || !['weights.missing', 'weights.corrupt', 'engine.unavailable'].includes(error.code)) throw error;

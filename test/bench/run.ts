@@ -31,6 +31,8 @@ import { silentLog, tempDataDir, testConfig } from '../helpers/env.ts';
 import { brightSquarePicture, writeTinyVision } from '../helpers/tiny-vision.ts';
 import { tinyBrushNetId, writeTinyBrushNet } from '../helpers/tiny-brushnet.ts';
 import { createBrushNetEngine } from '../../src/engines/brushnet/engine.ts';
+import { isBrushtalkError } from '../../src/errors.ts';
+import { verifyProvider } from '../../src/onnx.ts';
 import { pictureFile, testPicture } from '../helpers/images.ts';
 import { recordingAdapter, recordingReply } from '../helpers/reply.ts';
 import { ms, percentile, printTable, sample, time } from './stats.ts';
@@ -248,7 +250,8 @@ async function benchDetect(): Promise<void> {
 }
 
 /**
- * BrushNet per step: host work (marshalling, guidance, scheduler) vs onnxruntime's run(), and images per minute.
+ * BrushNet per step: ms/step (one guided denoising step: run() + marshalling + guidance + scheduler), its parts,
+ * the whole image and images per minute (batch 1, 512², text and VAE included).
  * With --real it uses BRUSHNET_MODEL under WEIGHTS_DIR on ONNX_PROVIDER; otherwise tiny graphs, which measure
  * our host overhead only.
  */
@@ -258,13 +261,16 @@ async function benchBrushnet(): Promise<void> {
   const config = loadConfig();
   const weightsDir = real ? config.weightsDir : `${temp.dir}/weights`;
   const modelId = real ? config.brushnet.model : tinyBrushNetId;
+  const provider = real ? config.brushnet.provider : 'cpu';
   if (!real) writeTinyBrushNet(weightsDir, modelId);
-  const engine = createBrushNetEngine({ weightsDir, modelId, provider: real ? config.brushnet.provider : 'cpu', scheduler: config.brushnet.scheduler });
+  // The same start-up check the server runs: a GPU provider proves it really runs, or this stops in words.
+  const check = await verifyProvider(provider);
+  const engine = createBrushNetEngine({ weightsDir, modelId, provider, scheduler: config.brushnet.scheduler });
   const image = testPicture(512, 512);
   const hole = ellipseMask(512, 512, { x: 150, y: 150, w: 200, h: 160 });
   const rows: (string | number)[][] = [];
   for (const steps of [25, 50]) {
-    const perStep = { run: [] as number[], host: [] as number[], scheduler: [] as number[], guidance: [] as number[] };
+    const perStep = { total: [] as number[], run: [] as number[], host: [] as number[], scheduler: [] as number[], guidance: [] as number[] };
     const totals: number[] = [];
     for (let i = 0; i < 4; i++) {
       const { info } = await engine.inpaint({ image, hole, caption: 'a wooden table', seed: i, steps, guidance: 7.5, strength: 1 }, new AbortController().signal, () => {});
@@ -274,11 +280,13 @@ async function benchBrushnet(): Promise<void> {
       perStep.host.push(n('unet_host_ms'));
       perStep.scheduler.push(n('scheduler_ms'));
       perStep.guidance.push(n('guidance_ms'));
+      perStep.total.push(n('unet_run_ms') + n('unet_host_ms') + n('scheduler_ms') + n('guidance_ms'));
       totals.push(Number(info.total_ms));
     }
     const median = (xs: number[]) => percentile(xs, 50);
     rows.push([
       `${steps} steps, 512², CFG`,
+      ms(median(perStep.total)),
       ms(median(perStep.run)),
       ms(median(perStep.host)),
       ms(median(perStep.guidance)),
@@ -290,8 +298,8 @@ async function benchBrushnet(): Promise<void> {
   await engine.close();
   temp.cleanup();
   printTable(
-    `BrushNet (${config.brushnet.scheduler}), ${real ? `${modelId} on ${config.brushnet.provider}` : 'tiny graphs on cpu: host overhead only'} (ms)`,
-    ['case', 'run()/step', 'marshal/step', 'guidance/step', 'scheduler/step', 'image', 'images/min'],
+    `BrushNet (${config.brushnet.scheduler}), ${real ? `${modelId} on ${provider} (start-up check: ${check.executionProvider} ran it, ${check.ms} ms)` : 'tiny graphs on cpu: host overhead only'} (ms)`,
+    ['case', 'ms/step', 'run()/step', 'marshal/step', 'guidance/step', 'scheduler/step', 'image', 'images/min'],
     rows,
   );
 }
@@ -299,4 +307,11 @@ async function benchBrushnet(): Promise<void> {
 const suites: Record<string, () => Promise<void>> = { turn: benchTurns, masks: benchMasks, engine: benchEngine, queue: benchQueue, detect: benchDetect, brushnet: benchBrushnet, 'brushnet-split': benchBrushnetSplit, startup: benchStartup, fill: benchFill, memory: benchMemory };
 const chosen = process.argv.slice(2).filter((name) => name in suites);
 console.log(`brushtalk benchmarks · node ${process.version} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`);
-for (const name of chosen.length ? chosen : Object.keys(suites)) await suites[name]();
+try {
+  for (const name of chosen.length ? chosen : Object.keys(suites)) await suites[name]();
+} catch (error) {
+  // A missing model folder or an inactive GPU provider is a sentence for the person running the bench, not a stack.
+  if (!isBrushtalkError(error)) throw error;
+  console.error(`bench stopped (${error.code}): ${error.userMessage}`);
+  process.exitCode = 1;
+}

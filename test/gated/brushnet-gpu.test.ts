@@ -9,9 +9,17 @@ import { loadConfig } from '../../src/config.ts';
 import { createBrushNetEngine } from '../../src/engines/brushnet/engine.ts';
 import { blendImages } from '../../src/images/blend.ts';
 import { ellipseMask } from '../../src/images/mask-ops.ts';
+import { verifyProvider } from '../../src/onnx.ts';
 import { testPicture } from '../helpers/images.ts';
 
 describe.skipIf(process.env.GPU !== '1')('BrushNet on a GPU (GPU=1)', () => {
+  it('the start-up check proves the provider runs the check graph itself', async () => {
+    const provider = loadConfig().brushnet.provider;
+    const check = await verifyProvider(provider);
+    expect(check.nodes[check.executionProvider]).toBeGreaterThan(0);
+    expect(Object.keys(check.nodes).filter((ep) => ep !== check.executionProvider)).toEqual([]);
+  }, 120_000);
+
   it('inpaints 512² in 25 steps: right size, seeded, background kept after blending, and reports its timings', async () => {
     const config = loadConfig();
     const engine = createBrushNetEngine({ weightsDir: config.weightsDir, modelId: config.brushnet.model, provider: config.brushnet.provider, scheduler: config.brushnet.scheduler });

@@ -15,7 +15,7 @@ import traceback
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MODULES = ["test_fp16_passes", "test_fp16_convert", "test_parity_runner"]
+MODULES = ["test_fp16_passes", "test_fp16_convert", "test_parity_runner", "test_gpu_check"]
 
 
 def run(modules: list[str]) -> int:
