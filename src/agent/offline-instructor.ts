@@ -2,9 +2,9 @@
  * The offline instructor: BrushEdit's instructor job (classify, name the object, write the target caption) done by
  * deterministic rules, so brushtalk runs without an LLM key; plus reading follow-up turns in a conversation.
  * The rules live in ./offline/ by concern: text (normalising, typos), phrase (objects and selectors), classify and
- * change (the five edit types and their precedence), cues (style/season/tone words), caption (target captions),
- * follow-up (mask, history, seeds, selection), conversation (thanks and small talk, "stronger", "show the versions",
- * "reset", "I liked the previous one better", "hmm not quite").
+ * change (the five edit types and their precedence), cues (style/season/tone words; WordNet for nouns no list has),
+ * caption (target captions), follow-up (mask, history, seeds, selection), conversation (thanks and small talk,
+ * "stronger", "show the versions", "reset", "I liked the previous one better", "hmm not quite").
  */
 import type { InstructorResult, Turn, TurnContext } from './instruction.ts';
 import { additionCaption, backgroundCaption, globalCaption, localCaption, removalCaption } from './offline/caption.ts';

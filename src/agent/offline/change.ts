@@ -5,10 +5,11 @@
  * away → removal; a person made to walk somewhere → background; otherwise local (a concrete object with a style
  * target stays local, at lower confidence).
  */
-import { findGlobalCue, isAdjective, isIntensifier, postureOf } from './cues.ts';
+import { findGlobalCue, isAdjective, isIntensifier, postureOf, unlistedKind, wordnetCue } from './cues.ts';
 import { addition, background, globalEdit, removal, type Draft } from './draft.ts';
 import { colours, effectNouns, expressions, imageNouns, personNouns, sceneNouns, settingNouns } from './lexicon.ts';
 import { headOf, readNounPhrase, type NounPhrase } from './phrase.ts';
+import { nounSenses } from './wordnet.ts';
 
 const standalonePronouns = new Set(['it', 'him', 'them', 'me', 'us', 'everything', 'this', 'that', 'her', 'he', 'she', 'they']);
 const separators = new Set(['into', 'to', 'look', 'looks', 'like', 'be', 'become', 'appear', 'seem', 'as', 'more', 'less', 'bit', 'little', 'much', 'even', 'slightly', 'the', 'a', 'an', 'some', 'in', 'with', 'by', 'for', 'so', 'it', 'is', 'are', 'instead', 'of']);
@@ -28,9 +29,12 @@ export function pronounAt(list: readonly string[], at: number): boolean {
 const actions = /^(wear|hold|carry|look|seem|appear|have|go|become|stay|get)$/;
 const picturePronouns = /^(it|this|that|everything)$/;
 
+/** A place a picture can be set in: a listed scene noun, or one WordNet files under land, water or region ("bayou"). */
+const isScene = (word: string | null): boolean => word !== null && (sceneNouns.has(word) || unlistedKind(word) === 'scene');
+
 /** The setting named by words after "to / into / for / with": a scene noun or a named place ("paris"). */
 export function namesScene(words: readonly string[]): boolean {
-  return words.some((w) => sceneNouns.has(w) || settingNouns.has(w)) || /^(paris|london|tokyo|venice|rome|new york|marrakech|hawaii)$/.test(words.filter((w) => !/^(a|an|the)$/.test(w)).join(' '));
+  return words.some((w) => isScene(w) || settingNouns.has(w)) || /^(paris|london|tokyo|venice|rome|new york|marrakech|hawaii)$/.test(words.filter((w) => !/^(a|an|the)$/.test(w)).join(' '));
 }
 
 /** The object phrase and the words that say what it becomes. */
@@ -105,12 +109,16 @@ export function changeEdit(list: readonly string[], verb: string): Draft {
   const sceneTarget = target.length > 0 && !target.every((w) => isAdjective(w, true));
   const targetHead = sceneTarget ? headOf(readNounPhrase(target, 0).object ?? '') : '';
   const behindSubject = /^(him|her|them|it)$/.test(list[list.indexOf('behind') + 1] ?? '') && list.includes('behind');
-  if (sceneTarget && ((head !== null && (sceneNouns.has(head) || head === 'scene') && (namesScene(target) || nounTarget)) || (head !== null && sceneNouns.has(targetHead) && !/^(bridge|dock|pier|stage|waterfall|castle|moon|snow|cave)$/.test(targetHead)) || behindSubject)) {
+  if (sceneTarget && ((head !== null && (isScene(head) || head === 'scene') && (namesScene(target) || nounTarget)) || (head !== null && sceneNouns.has(targetHead) && !/^(bridge|dock|pier|stage|waterfall|castle|moon|snow|cave)$/.test(targetHead)) || behindSubject)) {
     return background(target.filter((w) => !/^(a|an)$/.test(w)).join(' '), 0.8);
   }
   if (target.some((w) => gone.has(w))) return removal(np.object, np.selector, 0.8, np.pronoun);
   const cue = findGlobalCue(target);
   if (cue && imageLike) return globalEdit(cue, 0.85);
+  // "turn it into a fresco", "make it look like gouache", "make it hail": a medium, style or weather the lists
+  // lack but WordNet knows; a little less sure than a listed word.
+  const known = cue || !imageLike || !sceneTarget ? null : wordnetCue(targetHead);
+  if (known) return globalEdit(known, 0.75);
   if (imageLike && head !== null && target.length > 0) return globalEdit({ kind: 'phrase', phrase: target.join(' ') }, 0.6);
   const expression = target.find((w) => Object.hasOwn(expressions, w));
   const person = np.pronoun || (head !== null && personNouns.has(head));
@@ -125,10 +133,22 @@ export function changeEdit(list: readonly string[], verb: string): Draft {
   if (cue) return { ...base, confidence: 0.6, attribute: target.join(' ') };
   if (nounTarget || (replaceVerbs.has(verb) && !target.every((w) => isAdjective(w, true)))) {
     const replacement = readNounPhrase(target, 0, { keepCount: true }).object;
+    if (replacement && head !== null && madeOf(head, replacement, list)) return { ...base, confidence: 0.8, attribute: replacement };
     if (replacement) return { ...base, replacement };
   }
   const attribute = target.filter((w) => w !== 'and' || target.length > 1).join(' ');
   return { ...base, confidence: target.some((w) => colours.has(w) || isAdjective(w, true)) ? 0.9 : 0.75, attribute };
+}
+
+/**
+ * "turn the sofa into velvet", "turn the bench into concrete": a made thing (a WordNet artifact) turned into a material
+ * WordNet knows keeps its shape and changes what it is made of, so the material describes it. Not with an article
+ * ("into a marble" is the toy) and not for natural things ("turn the grass into sand" replaces the grass).
+ */
+function madeOf(head: string, replacement: string, list: readonly string[]): boolean {
+  const material = headOf(replacement);
+  if (replacement.split(' ').length > 2 || list.some((w, i) => /^(a|an)$/.test(w) && list[i + 1] === replacement.split(' ')[0])) return false;
+  return unlistedKind(material) === 'material' && nounSenses(head)[0]?.file === 'artifact';
 }
 
 /** replace X with Y, swap X for Y, substitute X by Y. */
@@ -171,6 +191,9 @@ export function additionFrom(list: readonly string[], at: number, verb = 'add'):
   const effectHead = objectHead !== null && (effectNouns.has(objectHead) || findGlobalCue([objectHead])?.kind === 'phrase' || /^(look|vibe|feel|style|mood|tone|grade|atmosphere|glow|sheen)$/.test(objectHead));
   const effect = np.object !== null && onImage && effectHead ? findGlobalCue(np.object.split(' ')) : null;
   if (effect) return globalEdit(effect, 0.75);
+  // "add some drizzle", "add a blizzard": weather the lists lack but WordNet knows covers the whole picture.
+  const weatherCue = objectHead !== null && onImage && !effectHead ? wordnetCue(objectHead) : null;
+  if (weatherCue?.kind === 'phrase') return globalEdit(weatherCue, 0.7);
   if (np.object && onImage && effectHead) {
     return globalEdit({ kind: 'phrase', phrase: `with ${np.object.replace(/\b(look|vibe)$/, 'style')}` }, 0.7);
   }

@@ -8,9 +8,9 @@
  * Anything decided by a later, weaker cue gets confidence below 0.7; nothing matched gives the fallback (0.2).
  */
 import { additionFrom, changeEdit, giveEdit, pronounAt } from './change.ts';
-import { findGlobalCue, isAdjective, lemma, postureOf } from './cues.ts';
+import { findGlobalCue, isAdjective, lemma, postureOf, unlistedKind, wordnetCue } from './cues.ts';
 import { background, fallback, globalEdit, removal, type Draft } from './draft.ts';
-import { additionVerbs, backgroundVerbs, expressions, localVerbs, onSettings, personNouns, removalVerbs, settingNouns } from './lexicon.ts';
+import { additionVerbs, backgroundVerbs, expressions, imageNouns, localVerbs, onSettings, personNouns, removalVerbs, settingNouns } from './lexicon.ts';
 
 const places = /^(forest|desert|city|jungle|ocean|mountains?|space|park|garden|countryside|village|island|underwater|lake|river|paris|london|tokyo|new york)$/;
 import { headOf, readNounPhrase } from './phrase.ts';
@@ -102,6 +102,9 @@ function verbLed(list: readonly string[]): Draft | null {
     if (verb === 'apply' || (/^(it|this|everything)$/.test(list[1] ?? '') && /^(as|into|like)$/.test(list[2] ?? ''))) {
       return globalEdit({ kind: 'phrase', phrase: list.slice(verb === 'apply' ? 1 : 3).join(' ').replace(/^(a|an) /, 'with a ') }, 0.65);
     }
+    // "render it in pointillism", "do it as a woodcut": a medium or style WordNet knows, not a place.
+    const art = wordnetCue(list.at(-1));
+    if (art && art.kind !== 'phrase' && (/^(it|this|everything)$/.test(list[1] ?? '') || imageNouns.has(list[2] ?? ''))) return globalEdit(art, 0.75);
     const prep = list.findIndex((w, i) => i > 1 && /^(on|in|at|under)$/.test(w));
     if (prep > 0 && (pronounAt(list, 1) || personNouns.has(list[1]) || personNouns.has(list[2] ?? ''))) return background(list.slice(prep).join(' '), 0.7);
   }
@@ -164,6 +167,10 @@ function cueLed(list: readonly string[]): Draft {
   if (cue) return globalEdit(cue, list.length <= 4 ? 0.8 : 0.7);
   if (/^(on|in|at|under|inside|underwater)$/.test(list[0]) && list.length > 1) return background(list.join(' '), 0.65);
   if (list.length <= 2 && (onSettings.has(list.at(-1) ?? '') || places.test(list.at(-1) ?? ''))) return background(list.join(' '), 0.5);
+  // One word the lists lack: WordNet says whether it is a place ("fjord"), weather ("drizzle") or a style ("gouache").
+  if (list.length === 1 && unlistedKind(list[0]) === 'scene') return background(list[0], 0.5);
+  const alone = list.length === 1 ? wordnetCue(list[0]) : null;
+  if (alone) return globalEdit(alone, 0.5);
   // addition
   if (list[0] === 'with' && list.length > 1) return lowered(additionFrom(list, 1), 0.7);
   // local

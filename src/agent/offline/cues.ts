@@ -4,9 +4,11 @@
  */
 import type { GlobalCue } from './caption.ts';
 import {
-  adjectives, colourModifiers, colours, expressions, intensifiers, media, postures, seasons, styles, timesOfDay, tones, verbLexicon, weather,
+  adjectives, colourModifiers, colours, effectNouns, expressions, imageNouns, intensifiers, media, onSettings, personNouns, postures, sceneNouns,
+  seasons, settingNouns, styles, timesOfDay, tones, verbLexicon, weather,
 } from './lexicon.ts';
 import { indexOfPhrase } from './text.ts';
+import { nounKind, nounSenses, type NounKind } from './wordnet.ts';
 
 const stopAt = new Set([',', 'please', 'and', 'but', 'then', 'instead']);
 
@@ -73,4 +75,33 @@ export function lemma(word: string): string {
 export function postureOf(word: string | undefined): string | null {
   if (word === undefined || !Object.hasOwn(postures, word) || word === 'be') return null;
   return postures[word];
+}
+
+const listed = (word: string): boolean =>
+  [effectNouns, imageNouns, personNouns, sceneNouns, settingNouns, onSettings, styles, seasons].some((set) => set.has(word)) ||
+  [media, weather, timesOfDay, tones, expressions].some((table) => Object.hasOwn(table, word)) ||
+  isAdjective(word) || verbLexicon.includes(word);
+
+/**
+ * WordNet's kind for a noun the hand lists do not know ("gazebo" → thing, "drizzle" → weather); null for a listed
+ * word, so the lists and their rules keep deciding what they know, and null when WordNet lacks the word.
+ */
+export function unlistedKind(word: string | undefined): NounKind | null {
+  if (word === undefined || !/^[a-z][a-z'-]+$/.test(word) || listed(word)) return null;
+  return nounKind(word);
+}
+
+/** The whole-image cue an unlisted noun names, from WordNet: an art medium, an art style or weather; else null. */
+export function wordnetCue(word: string | undefined): GlobalCue | null {
+  const kind = unlistedKind(word);
+  if (word === undefined || kind === null) return null;
+  // "gouache" is first a paint (a material), then a painting: a picture made "like gouache" means the painting.
+  const medium = kind === 'medium' || (kind === 'material' && nounSenses(word).slice(0, 3).some((s) => s.kind === 'medium'));
+  if (medium) {
+    const painting = nounSenses(word).find((s) => s.kind === 'medium')?.ancestors.includes('painting') && !word.endsWith('painting');
+    return { kind: 'medium', medium: painting ? `${word} painting` : word };
+  }
+  if (kind === 'style') return { kind: 'style', words: word };
+  if (kind === 'weather') return { kind: 'phrase', phrase: `in the ${word}` };
+  return null;
 }

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import type { InstructorResult } from '../../src/agent/instruction.ts';
+import { classifyInstruction } from '../../src/agent/offline-instructor.ts';
+import * as lexicon from '../../src/agent/offline/lexicon.ts';
+
+// Instructions whose deciding noun is in none of the hand lists: WordNet decides what it is.
+const cases: [string, string, Partial<InstructorResult>][] = [
+  ['add a gazebo next to the pond', 'gazebo', { type: 'addition', object: 'gazebo' }],
+  ['make it look like gouache', 'gouache', { type: 'global', confidence: 0.75, targetCaption: 'a gouache painting of a dog on a wooden floor' }],
+  ['turn it into a lithograph', 'lithograph', { type: 'global', targetCaption: 'a lithograph of a dog on a wooden floor' }],
+  ['render it in pointillism', 'pointillism', { type: 'global', targetCaption: 'a dog on a wooden floor, in pointillism style' }],
+  ['turn the sofa into velvet', 'velvet', { type: 'local', object: 'sofa', attribute: 'velvet', confidence: 0.8 }],
+  ['add some drizzle', 'drizzle', { type: 'global', confidence: 0.7, targetCaption: 'a dog on a wooden floor, in the drizzle' }],
+  ['add a blizzard', 'blizzard', { type: 'global' }],
+  ['make it hail', 'hail', { type: 'global', targetCaption: 'a dog on a wooden floor, in the hail' }],
+  ['turn the plaza into a bayou', 'bayou', { type: 'background', targetCaption: 'a dog in a bayou' }],
+  ['fjord', 'fjord', { type: 'background', confidence: 0.5 }],
+  ['drizzle', 'drizzle', { type: 'global', confidence: 0.5 }],
+];
+
+const listed = (word: string): boolean =>
+  Object.values(lexicon).some((list) =>
+    list instanceof Set ? list.has(word) : Array.isArray(list) ? list.includes(word) : typeof list === 'object' && Object.hasOwn(list, word));
+
+describe('WordNet decides for nouns the lists lack', () => {
+  it.each(cases)('%j', (text, word, expected) => {
+    expect(listed(word)).toBe(false); // else the lists decide, and this case tests nothing new
+    expect(classifyInstruction(text, 'a dog on a wooden floor')).toMatchObject(expected);
+  });
+
+  it('leaves listed words and made things to the existing rules', () => {
+    // "marble" is a listed adjective; "a marble" with an article is the toy; grass is no made thing.
+    expect(classifyInstruction('turn the floor into marble')).toMatchObject({ type: 'local', object: 'floor', attribute: 'marble' });
+    expect(classifyInstruction('turn the sofa into a cobblestone')).toMatchObject({ type: 'local', replacement: 'cobblestone' });
+    expect(classifyInstruction('turn the grass into sand')).toMatchObject({ type: 'local', replacement: 'sand' });
+    // Clouds and lightning are added to a sky; a fresco on the wall is a thing.
+    expect(classifyInstruction('add some clouds')).toMatchObject({ type: 'addition', object: 'clouds' });
+    expect(classifyInstruction('add lightning in the sky')).toMatchObject({ type: 'addition' });
+    expect(classifyInstruction('add a fresco to the wall')).toMatchObject({ type: 'addition', object: 'fresco' });
+    expect(classifyInstruction('put them in a savanna')).toMatchObject({ type: 'background' });
+  });
+});
