@@ -39,4 +39,25 @@ describe('WordNet decides for nouns the lists lack', () => {
     expect(classifyInstruction('add a fresco to the wall')).toMatchObject({ type: 'addition', object: 'fresco' });
     expect(classifyInstruction('put them in a savanna')).toMatchObject({ type: 'background' });
   });
+
+  it('a new material replaces the old one in the caption, and "table" is furniture (its second sense)', () => {
+    expect(classifyInstruction('turn the table into granite', 'a dog sitting on a wooden table in a garden')).toMatchObject({
+      type: 'local', object: 'table', attribute: 'granite', targetCaption: 'a dog sitting on a granite table in a garden',
+    });
+    expect(classifyInstruction('turn the floor into velvet', 'a dog on a wooden floor')).toMatchObject({ targetCaption: 'a dog on a velvet floor' });
+  });
+});
+
+describe('"less" is a quality taken away, not added', () => {
+  const car = 'a red shiny car parked on a street at dusk';
+  it.each([
+    ['make the photo less grainy', { type: 'global', targetCaption: car }],
+    ['make it a bit less noisy', { type: 'global', targetCaption: car }],
+    ['make the picture sharper', { type: 'global', targetCaption: car }],
+    ['make it less dark', { type: 'global', targetCaption: `${car}, brightly lit` }],
+    ['make the car less shiny', { type: 'local', object: 'car', targetCaption: 'a red car parked on a street at dusk' }],
+    ['make the car more shiny', { type: 'local', object: 'car', targetCaption: car }],
+  ] as [string, Partial<InstructorResult>][])('%j', (text, expected) => {
+    expect(classifyInstruction(text, car)).toMatchObject(expected);
+  });
 });

@@ -7,9 +7,18 @@
 import { colourModifiers, colours, onSettings, personNouns } from './lexicon.ts';
 import { article, takesNoArticle, withArticle } from './text.ts';
 import { headOf, nounForms } from './phrase.ts';
+import { canBe } from './wordnet.ts';
 
 /** A whole-image change: an art medium ("a watercolor painting of …"), "in the style of …", or a phrase to append. */
 export type GlobalCue = { kind: 'medium'; medium: string } | { kind: 'style-of'; words: string } | { kind: 'style'; words: string } | { kind: 'phrase'; phrase: string };
+
+/** What a thing can be made of, as a captioner writes it before the noun ("a wooden table", "a glass vase"). */
+const materialWords = new Set([
+  'wooden', 'wood', 'glass', 'plastic', 'stone', 'marble', 'leather', 'metal', 'metallic', 'steel', 'iron', 'gold', 'golden', 'silver',
+  'concrete', 'brick', 'velvet', 'silk', 'cotton', 'wool', 'woollen', 'woolen', 'denim', 'ceramic', 'porcelain', 'wicker', 'bamboo', 'copper', 'bronze', 'rubber', 'paper', 'cardboard',
+]);
+/** A material word, listed or a substance in WordNet's most frequent sense ("granite", "velvet"). */
+const isMaterial = (word: string): boolean => materialWords.has(word) || canBe(word, 'material', 1);
 
 const determinersInCaption = new Set(['a', 'an', 'the', 'some', 'its', 'his', 'her', 'their', 'two', 'three', 'several', 'many', 'one']);
 const possessives = new Set(['its', 'his', 'her', 'their', 'my', 'your', 'our']);
@@ -104,9 +113,25 @@ export function localCaption(source: string | null, object: string | null, chang
     return tidy(fixArticles([...list.slice(0, from), ...replacement.split(' '), ...list.slice(head + 1)]));
   }
   if (!attribute) return source;
+  // "less shiny": the quality goes from the object's words, and nothing is added in its place.
+  if (/^(less|fewer) /.test(attribute)) {
+    const dropped = new Set(attribute.split(' ').slice(1));
+    return tidy([...list.slice(0, start), ...list.slice(start, head).filter((w) => !dropped.has(bare(w))), ...list.slice(head)]);
+  }
+  // A new colour replaces the old one, a new material the old one: "a wooden table" → "a granite table".
   const isColour = attribute.split(' ').some((w) => colours.has(w));
-  const before = list.slice(start, head).filter((w) => !(isColour && (colours.has(bare(w)) || colourModifiers.has(bare(w)))));
+  const isNewMaterial = attribute.split(' ').some(isMaterial);
+  const said = new Set(attribute.split(' '));
+  const before = list
+    .slice(start, head)
+    .filter((w) => !(isColour && (colours.has(bare(w)) || colourModifiers.has(bare(w)))) && !(isNewMaterial && isMaterial(bare(w))) && !said.has(bare(w)));
   return tidy(fixArticles([...list.slice(0, start), ...before, ...attribute.split(' '), ...list.slice(head)]));
+}
+
+/** The caption without these words (a quality said to be less: "a red car" without "red" → "a car"). */
+function withoutWords(text: string, drop: readonly string[]): string {
+  const gone = new Set(drop);
+  return tidy(fixArticles(words(text).filter((w) => !gone.has(bare(w)))));
 }
 
 /** Addition: "with a hat" after the thing it goes on, or at the end with where it goes. */
@@ -131,6 +156,8 @@ export function globalCaption(source: string | null, cue: GlobalCue): string {
     case 'style':
       return text ? `${text}, in ${cue.words} style` : `an image in ${cue.words} style`;
     case 'phrase':
+      // "less red": the picture shows less of it, which a caption cannot say; what it shows stays, minus the word.
+      if (/^(less|fewer)\b/.test(cue.phrase)) return text ? withoutWords(text, cue.phrase.split(' ').slice(1)) : 'a scene';
       return text ? `${text}, ${cue.phrase}` : `a scene ${cue.phrase}`;
   }
 }

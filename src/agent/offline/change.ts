@@ -80,8 +80,21 @@ function newSetting(target: readonly string[], objectHead: string): Draft {
   return background(target.filter((w) => !settingNouns.has(w)).join(' ') || null, 0.85);
 }
 
-/** make / turn / change / convert / paint … and replace / swap … */
+/**
+ * make / turn / change / convert / paint … and replace / swap …. "Less" is read past like "more" to find what
+ * changes, then said again, so the caption drops the quality instead of adding it ("make the car less shiny").
+ */
 export function changeEdit(list: readonly string[], verb: string): Draft {
+  const draft = readChange(list, verb);
+  const less = list.findIndex((w, i) => i > 0 && (w === 'less' || w === 'fewer'));
+  if (less < 0 || replaceVerbs.has(verb)) return draft;
+  const said = list[less + 1] ?? '';
+  if (draft.type === 'local' && draft.attribute?.startsWith(said) && said !== '') return { ...draft, attribute: `${list[less]} ${draft.attribute}` };
+  if (draft.type === 'global' && draft.cue?.kind === 'phrase' && draft.cue.phrase.startsWith(said) && said !== '') return { ...draft, cue: { kind: 'phrase', phrase: `${list[less]} ${draft.cue.phrase}` } };
+  return draft;
+}
+
+function readChange(list: readonly string[], verb: string): Draft {
   // "have her walk on water", "make him stand in the rain": a person moved to a place.
   if ((verb === 'make' || verb === 'have' || verb === 'let') && (pronounAt(list, 1) || personNouns.has(list[1]))) {
     const posture = postureOf(list[2]);
@@ -141,14 +154,15 @@ export function changeEdit(list: readonly string[], verb: string): Draft {
 }
 
 /**
- * "turn the sofa into velvet", "turn the bench into concrete": a made thing (a WordNet artifact) turned into a material
+ * "turn the sofa into velvet", "turn the table into granite": a made thing (a WordNet artifact) turned into a material
  * WordNet knows keeps its shape and changes what it is made of, so the material describes it. Not with an article
  * ("into a marble" is the toy) and not for natural things ("turn the grass into sand" replaces the grass).
  */
 function madeOf(head: string, replacement: string, list: readonly string[]): boolean {
   const material = headOf(replacement);
   if (replacement.split(' ').length > 2 || list.some((w, i) => /^(a|an)$/.test(w) && list[i + 1] === replacement.split(' ')[0])) return false;
-  return unlistedKind(material) === 'material' && nounSenses(head)[0]?.file === 'artifact';
+  // A made thing among its first two senses: "table" is first a table of figures, then the furniture.
+  return unlistedKind(material) === 'material' && nounSenses(head).slice(0, 2).some((sense) => sense.file === 'artifact');
 }
 
 /** replace X with Y, swap X for Y, substitute X by Y. */

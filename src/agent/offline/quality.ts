@@ -64,6 +64,17 @@ export function qualityEdit(list: readonly string[]): QualityEdit | null {
     const phrase = boosted && rest.includes('contrast') ? 'in high contrast' : boosted && /satur|colou?r/.test(rest.join(' ')) ? 'with vivid colors' : boosted && rest.some((w) => /bright|exposure/.test(w)) ? 'brightly lit' : null;
     return { cue: cueFor(phrase), confidence: 0.8 };
   }
+  // "make the photo less grainy", "make it sharper": the picture, less of a defect (or a cleaner one). The cue is
+  // what fixing that complaint shows ("less dark": brightly lit); a sharper picture shows the same things.
+  if (/^(make|get|render|have)$/.test(verb)) {
+    const at = rest.findIndex((w) => w === 'less' || /^(sharper|clearer|crisper|cleaner|less)$/.test(w));
+    const subject = at < 0 ? [] : rest.slice(0, at);
+    const said = rest[at] === 'less' ? rest[at + 1] : rest[at];
+    const fixes = said !== undefined && (rest[at] === 'less' ? Object.hasOwn(complaints, said) : true);
+    if (at >= 0 && fixes && subject.every((w) => pictureWords.test(w) || /^(the|this|that|my|a|bit|little|lot|much)$/.test(w)) && rest.length - at <= 3) {
+      return { cue: cueFor(rest[at] === 'less' ? (complaints[said] ?? null) : null), confidence: 0.8 };
+    }
+  }
   // "remove the scratches from this old photo": damage of an old print.
   if (removing && /^(scratches|dust|stains|creases|tears|spots)$/.test(rest.find((w) => /s$/.test(w)) ?? '') && rest.includes('old') && rest.some((w) => pictureWords.test(w))) {
     return { cue: null, confidence: 0.75 };
