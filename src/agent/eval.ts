@@ -84,6 +84,8 @@ export interface EvalReport {
   perType: Record<EditType, { correct: number; total: number; predicted: number }>;
   /** Answers by confidence band: how many were given, and how many of them had the right type. */
   reliability: { from: number; to: number; right: number; total: number }[];
+  /** Lines the LLM instructor did not answer (its model failed) and the offline parser did: scored as given. */
+  fellBack: number;
 }
 
 const bands: [number, number][] = [[0, 0.5], [0.5, 0.7], [0.7, 0.85], [0.85, 1.01]];
@@ -99,8 +101,10 @@ export async function evaluate(instructor: Instructor, cases: EvalCase[]): Promi
   let objectTotal = 0;
   let f1Sum = 0;
   let f1Total = 0;
+  let fellBack = 0;
   for (const c of cases) {
     const r = await instructor.classify(c.instruction, c.source_caption ?? null);
+    if (r.fellBack) fellBack++;
     const predicted: Prediction['predicted'] = { type: r.type };
     if (r.object) predicted.object = r.object;
     if (r.targetCaption) predicted.target_caption = r.targetCaption;
@@ -133,6 +137,7 @@ export async function evaluate(instructor: Instructor, cases: EvalCase[]): Promi
     captionF1: { mean: f1Total ? f1Sum / f1Total : 0, total: f1Total, baseline: f1Total ? baselineSum / f1Total : 0 },
     perType,
     reliability,
+    fellBack,
   };
   return { report, predictions };
 }
@@ -144,6 +149,7 @@ export function formatReport(report: EvalReport, instructorName: string): string
   const pad = (s: string, n: number) => s.padStart(n);
   const lines = [
     `instructor: ${instructorName} · ${report.total} instructions`,
+    ...(report.fellBack > 0 ? [`warning: the model failed on ${report.fellBack} of them and the offline parser answered those (scored as given)`] : []),
     '',
     `type accuracy     ${pct(report.typeAccuracy)}`,
     `object match      ${pct(report.objectMatch.total ? report.objectMatch.matched / report.objectMatch.total : 0)} (${report.objectMatch.matched}/${report.objectMatch.total})`,

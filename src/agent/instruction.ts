@@ -28,6 +28,8 @@ export interface InstructorResult {
   attribute?: string;
   /** The new thing of a local edit that swaps one object for another: "dog" in "change the cat to a dog". */
   replacement?: string;
+  /** Set by the LLM instructor when the model failed and the offline parser answered instead (eval counts them). */
+  fellBack?: boolean;
 }
 
 /** What a user turn means in a conversation about an image. */

@@ -57,7 +57,7 @@ export function llmInstructor(model: BaseChatModel, log: Logger): Instructor {
         };
       } catch (error) {
         log.warn({ err: error }, 'the LLM instructor failed; using the offline parser');
-        return offline;
+        return { ...offline, fellBack: true };
       }
     },
   };

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { evaluate, formatReport, objectMatches, readCases, runEvalCommand, tokenF1 } from '../../src/agent/eval.ts';
-import { offlineInstructor } from '../../src/agent/instructor.ts';
-import { tempDataDir } from '../helpers/env.ts';
+import { llmInstructor, offlineInstructor } from '../../src/agent/instructor.ts';
+import { silentLog, tempDataDir } from '../helpers/env.ts';
 
 const fixture = fileURLToPath(new URL('../fixtures/instructions.jsonl', import.meta.url));
 const dev = fileURLToPath(new URL('../fixtures/instructions/dev.jsonl', import.meta.url));
@@ -67,6 +67,18 @@ describe('instruction eval', () => {
     expect(code).toBe(0);
     expect(asked).toEqual([true]);
     expect(out.join('\n')).toMatch(/instructor: scripted · \d+ instructions/);
+  });
+
+  it('--llm: lines the model failed on are counted and said, not passed off as its answers', async () => {
+    // A model whose every call fails (a server gone mid-run): each line falls back to the offline parser.
+    const failing = { withStructuredOutput: () => ({ invoke: async () => Promise.reject(new Error('503 from the model server')) }) };
+    const cases = readCases(dev).slice(0, 12);
+    const { report } = await evaluate(llmInstructor(failing as never, silentLog), cases);
+    expect(report.fellBack).toBe(12);
+    expect(formatReport(report, 'llm')).toContain('warning: the model failed on 12 of them and the offline parser answered those (scored as given)');
+    const offline = await evaluate(offlineInstructor, cases);
+    expect(offline.report.fellBack).toBe(0);
+    expect(formatReport(offline.report, 'offline')).not.toContain('warning');
   });
 
   it('`brushtalk eval instructions` prints the table and writes predictions', async () => {
