@@ -34,13 +34,15 @@ export function createRenderProcessor(deps: RenderDeps & { payloads: PayloadStor
   return async (context) => {
     const jobId = context.job.id;
     const { spec, image, mask } = context.job.payload as { spec: EditJobSpec; image: WireInput; mask: WireInput };
+    // No local holds the picture's PNG: render lets go of it once decoded.
     const input = { spec, image: await bytesOf(deps.payloads, jobId, image), mask: await bytesOf(deps.payloads, jobId, mask) };
-    const rendered = await renderEdit(deps, input, context.signal, context.progress);
-    const put = async (name: string, file: RenderedPng) => {
+    // Each PNG goes beside the job as soon as it is encoded, so the worker never holds all three.
+    const put = async (name: string, file: RenderedPng): Promise<WirePng> => {
       await deps.payloads.put(jobId, name, file.png, resultSeconds);
       return { ref: name, width: file.width, height: file.height };
     };
-    return { result: await put('result', rendered.result), overlay: await put('overlay', rendered.overlay), compare: await put('compare', rendered.compare), metrics: rendered.metrics, engine: rendered.engine, generative: rendered.generative, deterministic: rendered.deterministic };
+    const rendered = await renderEdit(deps, input, context.signal, context.progress, put);
+    return { result: rendered.result, overlay: rendered.overlay, compare: rendered.compare, metrics: rendered.metrics, engine: rendered.engine, generative: rendered.generative, deterministic: rendered.deterministic };
   };
 }
 

@@ -6,7 +6,8 @@
  * Every inpaint() runs in a worker thread: the fill is synchronous and takes tens to hundreds of ms, which
  * must not stall the event loop that serves chat platforms. Cancelling terminates that thread mid-loop.
  * Booting a worker costs ≈ 1 s (tsx compiling the worker, OpenCV's WebAssembly), so one finished worker
- * is kept, unref'd, for the next job; a cancelled or crashed one is never reused.
+ * is kept, unref'd, for the next job (unless its fill was very large, KEEP_THREAD_MAX_HOLE); a cancelled or crashed
+ * one is never reused.
  */
 import type { Worker } from 'node:worker_threads';
 import { BrushtalkError } from '../errors.ts';
@@ -28,6 +29,13 @@ const methodNames: Record<string, string> = { exemplar: 'exemplar fill', telea: 
 function spawnWorker(): Worker {
   return spawnTsWorker(new URL('./classical-worker.ts', import.meta.url), 'classical-fill');
 }
+
+/**
+ * A thread that has just filled a hole larger than this (pixels at engine size: a third of a 2048×1536 picture) is
+ * not kept: such a fill grows the thread by 100 MB or more that it would hold while idle — and while the edit that
+ * asked for it encodes a 40-megapixel picture. Fills that large take seconds; the next one pays ≈ 1 s to boot.
+ */
+export const KEEP_THREAD_MAX_HOLE = 1_000_000;
 
 export const classicalSizePolicy: SizePolicy = { minShort: 1, maxShort: 1536, maxLong: 2048, multiple: 1 };
 
@@ -108,6 +116,8 @@ function runJob(
     // their buffers may be shared pool slabs (Node Buffers) that must never be detached.
     const imageData = new Uint8Array(image.data);
     const holeData = new Uint8Array(hole.data);
+    let holePixels = 0;
+    for (let i = 0; i < holeData.length; i++) holePixels += holeData[i] ? 1 : 0;
     const job: ClassicalJob = {
       image: { width: image.width, height: image.height, data: imageData },
       hole: { width: hole.width, height: hole.height, data: holeData },
@@ -159,7 +169,7 @@ function runJob(
           load_ms: Math.round(message.loadMs),
           total_ms: Math.round(performance.now() - started),
         };
-        settle(true, () => resolve({ image: message.image, info }));
+        settle(holePixels <= KEEP_THREAD_MAX_HOLE, () => resolve({ image: message.image, info }));
       } else {
         // The algorithm itself refused (bad input): the same request would fail again.
         settle(true, () => reject(new BrushtalkError('engine.failed', 'The fill could not be computed for this picture.', { cause: new Error(message.message) })));

@@ -6,9 +6,10 @@
  * bit. BrushEdit's m = 0.5 + 0.5·b variant is deliberately not offered: it leaks half of the generation
  * into the whole background.
  */
+import type { Box } from '../contracts.ts';
 import type { Mask, RgbImage } from './raster.ts';
-import { createRgb } from './raster.ts';
-import { maskBounds } from './mask-ops.ts';
+import { createRgb, sameSize } from './raster.ts';
+import { growBox, maskBounds } from './mask-ops.ts';
 
 export const FEATHER_KERNEL_SIZE = 21;
 export const FEATHER_SIGMA = 3.5;
@@ -45,46 +46,57 @@ export function reflect101(i: number, n: number): number {
 const KERNEL = gaussianKernel(FEATHER_KERNEL_SIZE, FEATHER_SIGMA);
 const KC = KERNEL[FEATHER_RADIUS];
 
-/**
- * Per-pixel paste weight m in [0, 1] (1 = take the generated pixel). Separable 21-tap blur, evaluated only
- * within 10 px of the hole's bounding box because everything further out is exactly 0 (a reflected tap
- * always lands inside the 21×21 window, so reflection cannot carry hole in from farther away).
- */
-export function featherWeights(hole: Mask): Float32Array {
-  const { width: w, height: h, data } = hole;
-  const m = new Float32Array(w * h);
+/** The pixels a paste through `hole` can change: its bounding box grown by the feather's reach, clipped; null without hole. */
+export function featherRegion(hole: Mask): Box | null {
   const bounds = maskBounds(hole);
-  if (!bounds) return m;
+  return bounds && growBox(bounds, FEATHER_RADIUS, hole.width, hole.height);
+}
+
+/**
+ * Per-pixel paste weight m in [0, 1] (1 = take the generated pixel), one row at a time over featherRegion(hole):
+ * everything further out is exactly 0 (a reflected tap always lands inside the 21×21 window, so reflection cannot
+ * carry hole in from farther away). `visit(y, weights, x0)` gets row y's weights for x0, x0 + 1, … (the same
+ * array each call). Separable 21-tap blur; the horizontal pass keeps only the 21 rows the vertical tap needs,
+ * so a 40-megapixel hole costs rows, not a full-size float plane.
+ */
+export function featherRows(hole: Mask, visit: (y: number, weights: Float32Array, x0: number) => void): Box | null {
+  const { width: w, height: h, data } = hole;
+  const bounds = maskBounds(hole);
+  if (!bounds) return null;
+  const region = growBox(bounds, FEATHER_RADIUS, w, h);
   const r = FEATHER_RADIUS;
   const taps = FEATHER_KERNEL_SIZE;
   const hy0 = bounds.y;
   const hy1 = bounds.y + bounds.h - 1;
-  const cx0 = Math.max(0, bounds.x - r);
-  const cx1 = Math.min(w - 1, bounds.x + bounds.w - 1 + r);
-  const cy0 = Math.max(0, hy0 - r);
-  const cy1 = Math.min(h - 1, hy1 + r);
+  const cx0 = region.x;
+  const span = region.w;
 
-  // Horizontal pass over the rows that contain hole; all other rows blur to exactly 0.
-  const tmp = new Float32Array((hy1 - hy0 + 1) * w); // only the hole's rows, offset by hy0
+  // Horizontal pass, on demand, of the rows that contain hole (all other rows blur to exactly 0). Row s lives
+  // in slot s mod 21: the rows one output row needs are within 10 of it (reflections included), so distinct.
+  const ring = new Float32Array(taps * span);
+  const ringRow = new Int32Array(taps).fill(-1);
   const padded = new Float32Array(w + 2 * r);
   const xIdx = new Int32Array(w + 2 * r);
   for (let j = 0; j < xIdx.length; j++) xIdx[j] = reflect101(j - r, w);
-  for (let y = hy0; y <= hy1; y++) {
-    const row = y * w;
+  const blurred = (s: number): number => {
+    const out = (s % taps) * span;
+    if (ringRow[s % taps] === s) return out;
+    ringRow[s % taps] = s;
+    const row = s * w;
     for (let j = 0; j < padded.length; j++) padded[j] = data[row + xIdx[j]] !== 0 ? 1 : 0;
-    const out = (y - hy0) * w;
     // Symmetric taps: pair x + k with x + 20 − k so each pair costs one multiply.
-    for (let x = cx0; x <= cx1; x++) {
-      let s = KC * padded[x + r];
-      for (let k = 0; k < r; k++) s += KERNEL[k] * (padded[x + k] + padded[x + taps - 1 - k]);
-      tmp[out + x] = s;
+    for (let x = 0; x < span; x++) {
+      const c = cx0 + x;
+      let sum = KC * padded[c + r];
+      for (let k = 0; k < r; k++) sum += KERNEL[k] * (padded[c + k] + padded[c + taps - 1 - k]);
+      ring[out + x] = sum;
     }
-  }
+    return out;
+  };
 
-  // Vertical pass, accumulated a row at a time so reads of `tmp` stay contiguous.
-  const span = cx1 - cx0 + 1;
   const acc = new Float64Array(span);
-  for (let y = cy0; y <= cy1; y++) {
+  const weights = new Float32Array(span);
+  for (let y = region.y; y < region.y + region.h; y++) {
     acc.fill(0);
     for (let k = 0; k <= r; k++) {
       // Rows outside [hy0, hy1] blurred to exactly zero and are skipped; the centre tap has no partner.
@@ -93,16 +105,24 @@ export function featherWeights(hole: Mask): Float32Array {
       const s2 = k === r ? -1 : reflect101(y + r - k, h);
       const in1 = s1 >= hy0 && s1 <= hy1;
       const in2 = s2 >= hy0 && s2 <= hy1;
-      const b1 = (s1 - hy0) * w + cx0;
-      const b2 = (s2 - hy0) * w + cx0;
-      if (in1 && in2) for (let x = 0; x < span; x++) acc[x] += kv * (tmp[b1 + x] + tmp[b2 + x]);
-      else if (in1) for (let x = 0; x < span; x++) acc[x] += kv * tmp[b1 + x];
-      else if (in2) for (let x = 0; x < span; x++) acc[x] += kv * tmp[b2 + x];
+      const b1 = in1 ? blurred(s1) : 0;
+      const b2 = in2 ? blurred(s2) : 0;
+      if (in1 && in2) for (let x = 0; x < span; x++) acc[x] += kv * (ring[b1 + x] + ring[b2 + x]);
+      else if (in1) for (let x = 0; x < span; x++) acc[x] += kv * ring[b1 + x];
+      else if (in2) for (let x = 0; x < span; x++) acc[x] += kv * ring[b2 + x];
     }
     const row = y * w + cx0;
     // m = 1 − (1 − hole)(1 − b) is 1 in the hole and b elsewhere; writing it that way keeps the 1 exact.
-    for (let x = 0; x < span; x++) m[row + x] = data[row + x] !== 0 ? 1 : acc[x];
+    for (let x = 0; x < span; x++) weights[x] = data[row + x] !== 0 ? 1 : acc[x];
+    visit(y, weights, cx0);
   }
+  return region;
+}
+
+/** The paste weights of the whole picture (zero outside featherRegion(hole)). */
+export function featherWeights(hole: Mask): Float32Array {
+  const m = new Float32Array(hole.width * hole.height);
+  featherRows(hole, (y, weights, x0) => m.set(weights, y * hole.width + x0));
   return m;
 }
 
@@ -120,28 +140,53 @@ export function blendImages(original: RgbImage, generated: RgbImage, hole: Mask)
         `${generated.width}x${generated.height}, hole ${hole.width}x${hole.height}`,
     );
   }
-  const m = featherWeights(hole);
   const out = createRgb(original.width, original.height);
-  const o = original.data;
-  const g = generated.data;
-  const d = out.data;
-  for (let p = 0, i = 0; p < m.length; p++, i += 3) {
+  out.data.set(original.data);
+  featherRows(hole, (y, weights, x0) => {
+    const i = (y * original.width + x0) * 3;
+    mixRow(original.data, i, generated.data, i, out.data, i, weights);
+  });
+  return out;
+}
+
+/**
+ * blendImages for an edit that only has the generated pixels of featherRegion(hole) (`patch`, that box's size):
+ * turns `patch` in place into the blended pixels of that box, which are all the blend can change — the picture
+ * is never copied whole.
+ */
+export function blendPatch(original: RgbImage, patch: RgbImage, region: Box, hole: Mask): void {
+  const feather = featherRegion(hole);
+  if (!sameSize(original, hole) || !feather || !sameBox(feather, region) || patch.width !== region.w || patch.height !== region.h) {
+    throw new Error(`blend patch mismatch: ${patch.width}x${patch.height} for region ${JSON.stringify(region)} of ${original.width}x${original.height}, hole region ${JSON.stringify(feather)}`);
+  }
+  featherRows(hole, (y, weights, x0) => {
+    const p = (y - region.y) * region.w * 3;
+    mixRow(original.data, (y * original.width + x0) * 3, patch.data, p, patch.data, p, weights);
+  });
+}
+
+function sameBox(a: Box, b: Box): boolean {
+  return a.x === b.x && a.y === b.y && a.w === b.w && a.h === b.h;
+}
+
+/** One row of out = orig·(1 − m) + gen·m; `out` may be `gen` itself (each pixel is read before it is written). */
+function mixRow(o: Uint8Array, oi: number, g: Uint8Array, gi: number, d: Uint8Array, di: number, m: Float32Array): void {
+  for (let p = 0; p < m.length; p++, oi += 3, gi += 3, di += 3) {
     const a = m[p];
     if (a === 0) {
-      d[i] = o[i];
-      d[i + 1] = o[i + 1];
-      d[i + 2] = o[i + 2];
+      d[di] = o[oi];
+      d[di + 1] = o[oi + 1];
+      d[di + 2] = o[oi + 2];
     } else if (a === 1) {
-      d[i] = g[i];
-      d[i + 1] = g[i + 1];
-      d[i + 2] = g[i + 2];
+      d[di] = g[gi];
+      d[di + 1] = g[gi + 1];
+      d[di + 2] = g[gi + 2];
     } else {
       const na = 1 - a;
       for (let c = 0; c < 3; c++) {
-        const v = Math.round(o[i + c] * na + g[i + c] * a);
-        d[i + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+        const v = Math.round(o[oi + c] * na + g[gi + c] * a);
+        d[di + c] = v < 0 ? 0 : v > 255 ? 255 : v;
       }
     }
   }
-  return out;
 }

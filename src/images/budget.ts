@@ -57,9 +57,10 @@ export function createPixelBudget(capacity: number): PixelBudget {
 }
 
 /**
- * What an edit asks for, per pixel of its picture: besides the picture and its mask it holds the result at full
- * size, the blend, the side-by-side strip (twice the width) and three PNGs at once — about three times what
- * taking in an upload holds (measured: a 24-megapixel upload peaks near 300 MB, its edit near 900 MB).
+ * What an edit asks for, per pixel of its picture. It holds the picture, its mask, the engine's copy at engine
+ * size, the box around the hole and one PNG at a time while libvips composes it (run-edit.ts): measured, a
+ * 40-megapixel upload peaks near 360 MB and its edit near 800 MB (`npm run bench memory`). Three keeps a margin:
+ * any picture over a third of the budget (16 megapixels at the default 48) is edited alone, with nothing else.
  */
 export const editWeight = 3;
 

@@ -8,6 +8,7 @@ import type SharpFactory from 'sharp';
 import type { Metadata, Sharp, SharpOptions } from 'sharp';
 import { BrushtalkError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
+import type { Box } from '../contracts.ts';
 import type { PixelBudget } from './budget.ts';
 import { holeLevel, type Mask, type RgbImage } from './raster.ts';
 import { sniffFormat } from './sniff.ts';
@@ -54,9 +55,9 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
  */
 export async function decodeMask(bytes: Uint8Array, width: number, height: number, limits: DecodeLimits): Promise<Mask> {
   checkSize(width, height, 'mask target');
-  const { raw } = await decodeToRgb(bytes, limits, '#000000');
-  let grey = holeLevel(raw.data, raw.width * raw.height);
-  if (raw.width !== width || raw.height !== height) grey = await resizeGrey(grey, raw.width, raw.height, width, height);
+  const decoded = await decodeGreyMask(bytes, limits);
+  let grey = decoded.grey;
+  if (decoded.width !== width || decoded.height !== height) grey = await resizeGrey(grey, decoded.width, decoded.height, width, height);
   const mask = binarise(grey, width, height);
   if (!mask.data.some((v) => v === 1)) {
     throw new BrushtalkError('mask.empty', 'That mask is empty: paint the area to change in white.');
@@ -64,12 +65,57 @@ export async function decodeMask(bytes: Uint8Array, width: number, height: numbe
   return mask;
 }
 
+/**
+ * The hole level of every pixel. Our own masks are 8-bit grey PNGs (encodeMaskPng), whose level is their grey
+ * (the mean of three equal channels): read as one band, a 40-megapixel mask costs 40 MB instead of a 120 MB RGB
+ * copy and a 40 MB level plane left for the garbage collector.
+ */
+async function decodeGreyMask(bytes: Uint8Array, limits: DecodeLimits): Promise<{ grey: Uint8Array; width: number; height: number }> {
+  const probed = await probe(bytes, limits);
+  const { meta } = probed;
+  if (probed.format === 'png' && meta.channels === 1 && meta.depth === 'uchar' && !meta.hasAlpha && !meta.hasProfile) {
+    const sharp = await loadSharp();
+    try {
+      const out = await sharp(probed.input, probed.options).raw().toBuffer({ resolveWithObject: true });
+      if (out.info.channels === 1) return { grey: takeChannels(out.data, 1, 1, out.info.width * out.info.height), width: out.info.width, height: out.info.height };
+    } catch (error) {
+      throw classify(error);
+    }
+  }
+  const { raw } = await decodeToRgb(bytes, limits, '#000000');
+  return { grey: holeLevel(raw.data, raw.width * raw.height), width: raw.width, height: raw.height };
+}
+
 export async function encodePng(image: RgbImage): Promise<Buffer> {
-  checkRgb(image);
+  return encodeComposedPng(image, []);
+}
+
+/** Pixels to paste on a picture, their top-left corner at (x, y). */
+export interface Placed {
+  image: RgbImage;
+  x: number;
+  y: number;
+}
+
+/**
+ * PNG of `base`, widened on the right by `extend.right` px of grey `extend.grey` when asked, with `layers` pasted
+ * over it in order.
+ * An edit's result and previews are its picture with a box or two changed: libvips pastes them while it writes
+ * the PNG, so no full-size copy of a 40-megapixel picture (or of a strip twice its width) is ever made here.
+ */
+export async function encodeComposedPng(base: RgbImage, layers: Placed[], extend?: { right: number; grey: number }): Promise<Buffer> {
+  checkRgb(base);
+  for (const layer of layers) checkRgb(layer.image);
   const sharp = await loadSharp();
-  return wrapInternal('encode a PNG', () =>
-    sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).png().toBuffer(),
-  );
+  const raw = (image: RgbImage) => ({ width: image.width, height: image.height, channels: 3 as const });
+  const bytes = (data: Uint8Array) => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return wrapInternal('encode a PNG', () => {
+    let image = sharp(base.data, { raw: raw(base) });
+    if (extend && extend.right > 0) image = image.extend({ right: extend.right, background: { r: extend.grey, g: extend.grey, b: extend.grey } });
+    // Opaque layers composite to their own bytes exactly; the alpha band composite adds is dropped again.
+    if (layers.length > 0) image = image.composite(layers.map((l) => ({ input: bytes(l.image.data), raw: raw(l.image), left: l.x, top: l.y }))).removeAlpha();
+    return image.png().toBuffer();
+  });
 }
 
 /** Greyscale PNG, hole = white, so people (and decodeMask) read it the way they paint it. */
@@ -84,20 +130,30 @@ export async function encodeMaskPng(mask: Mask): Promise<Buffer> {
   );
 }
 
-/** Exact output size; the caller (engineSize) has already chosen sizes that keep the aspect ratio. */
-export async function resizeRgb(image: RgbImage, width: number, height: number): Promise<RgbImage> {
+/**
+ * Exact output size; the caller (engineSize) has already chosen sizes that keep the aspect ratio. With `region`,
+ * only that box of the resized picture: libvips computes what is asked for, so an edit scaling its engine's
+ * output back to 40 megapixels holds the pixels near the hole, the same bytes a full resize has there.
+ */
+export async function resizeRgb(image: RgbImage, width: number, height: number, region?: Box): Promise<RgbImage> {
   checkRgb(image);
   checkSize(width, height, 'resize target');
-  if (image.width === width && image.height === height) return { width, height, data: image.data.slice() };
+  const box = region ?? { x: 0, y: 0, w: width, h: height };
+  checkSize(box.w, box.h, 'resize region');
+  if (box.x < 0 || box.y < 0 || box.x + box.w > width || box.y + box.h > height) throw new Error(`resize region ${JSON.stringify(box)} is outside ${width}x${height}`);
+  if (image.width === width && image.height === height) {
+    const data = new Uint8Array(box.w * box.h * 3);
+    for (let y = 0; y < box.h; y++) data.set(image.data.subarray(((box.y + y) * width + box.x) * 3, ((box.y + y) * width + box.x + box.w) * 3), y * box.w * 3);
+    return { width: box.w, height: box.h, data };
+  }
   const sharp = await loadSharp();
   const data = await wrapInternal('resize an image', async () => {
-    const out = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-      .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    return takeChannels(out.data, out.info.channels, 3, width * height);
+    let resized = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).resize(width, height, { fit: 'fill', kernel: 'lanczos3' });
+    if (region) resized = resized.extract({ left: box.x, top: box.y, width: box.w, height: box.h });
+    const out = await resized.raw().toBuffer({ resolveWithObject: true });
+    return takeChannels(out.data, out.info.channels, 3, box.w * box.h);
   });
-  return { width, height, data };
+  return { width: box.w, height: box.h, data };
 }
 
 export async function resizeMask(mask: Mask, width: number, height: number): Promise<Mask> {
@@ -123,6 +179,7 @@ interface Probed {
   height: number;
   input: Buffer;
   options: SharpOptions;
+  meta: Metadata;
 }
 
 async function probe(bytes: Uint8Array, limits: DecodeLimits): Promise<Probed> {
@@ -153,7 +210,7 @@ async function probe(bytes: Uint8Array, limits: DecodeLimits): Promise<Probed> {
   if (detected === 'heic') throw heicError();
   // Our sniff and libvips' loader must agree; a mismatch means a polyglot file, which we do not want to guess at.
   if (detected !== sniffed) throw unsupported(String(detected));
-  return { format: sniffed, width: meta.width, height: meta.height, input, options };
+  return { format: sniffed, width: meta.width, height: meta.height, input, options, meta };
 }
 
 /**
@@ -196,15 +253,16 @@ async function resizeGrey(grey: Uint8Array, w: number, h: number, width: number,
   });
 }
 
+/** Thresholds `grey` in place (every caller hands over a plane of its own) and wraps it as the mask. */
 function binarise(grey: Uint8Array, width: number, height: number): Mask {
-  const data = new Uint8Array(width * height);
-  for (let i = 0; i < data.length; i++) data[i] = grey[i] >= 128 ? 1 : 0;
-  return { width, height, data };
+  for (let i = 0; i < grey.length; i++) grey[i] = grey[i] >= 128 ? 1 : 0;
+  return { width, height, data: grey };
 }
 
 /** Copy out the first `want` channels; sharp may hand back more bands than asked for (e.g. grey kept as grey). */
 function takeChannels(data: Buffer, have: number, want: number, pixels: number): Uint8Array {
-  if (have === want) return new Uint8Array(data.buffer, data.byteOffset, pixels * want).slice();
+  // sharp's output is its own allocation, never a pooled slab: a view of it saves a full-size copy.
+  if (have === want) return new Uint8Array(data.buffer, data.byteOffset, pixels * want);
   const out = new Uint8Array(pixels * want);
   for (let p = 0; p < pixels; p++) {
     for (let c = 0; c < want; c++) out[p * want + c] = data[p * have + Math.min(c, have - 1)];

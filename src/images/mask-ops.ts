@@ -104,6 +104,46 @@ export function shrinkMask(mask: Mask, px: number): Mask {
   return r === 0 ? normalised(mask) : spread(mask, r, 0);
 }
 
+/**
+ * shrinkMask(mask, px) row by row over `box`, the same bytes: visit(y, row) gets row y's pixels for box.x, box.x + 1,
+ * … (one array, reused). Keeps only the 2r + 1 rows the window needs, so painting the outline of a hole that
+ * covers a 40-megapixel picture costs rows, not four full-size masks.
+ */
+export function shrinkRows(mask: Mask, px: number, box: Box, visit: (y: number, row: Uint8Array) => void): void {
+  const r = checkRadius(px);
+  const { width: w, height: h, data } = mask;
+  const taps = 2 * r + 1;
+  // Row s's "a keep pixel lies within r columns", in slot s mod (2r + 1): an output row needs rows y − r … y + r.
+  const ring = new Uint8Array(taps * box.w);
+  const ringRow = new Int32Array(taps).fill(-1);
+  const nearKeep = (s: number): number => {
+    const off = (s % taps) * box.w;
+    if (ringRow[s % taps] === s) return off;
+    ringRow[s % taps] = s;
+    const row = s * w;
+    let count = 0;
+    for (let x = Math.max(0, box.x - r); x <= Math.min(w - 1, box.x + r); x++) count += data[row + x] === 0 ? 1 : 0;
+    for (let x = 0; x < box.w; x++) {
+      ring[off + x] = count > 0 ? 1 : 0;
+      const add = box.x + x + r + 1;
+      if (add < w) count += data[row + add] === 0 ? 1 : 0;
+      const drop = box.x + x - r;
+      if (drop >= 0) count -= data[row + drop] === 0 ? 1 : 0;
+    }
+    return off;
+  };
+  const out = new Uint8Array(box.w);
+  for (let y = box.y; y < box.y + box.h; y++) {
+    out.fill(1);
+    // Pixels outside the picture count as hole, as in shrinkMask.
+    for (let s = Math.max(0, y - r); s <= Math.min(h - 1, y + r); s++) {
+      const off = nearKeep(s);
+      for (let x = 0; x < box.w; x++) if (ring[off + x] !== 0) out[x] = 0;
+    }
+    visit(y, out);
+  }
+}
+
 export function invertMask(mask: Mask): Mask {
   const out = createMask(mask.width, mask.height);
   for (let i = 0; i < out.data.length; i++) out.data[i] = mask.data[i] === 0 ? 1 : 0;
@@ -203,6 +243,13 @@ export function moveMask(mask: Mask, dx: number, dy: number): Mask {
 }
 
 /** Tight bounding box of the hole, or null when the mask is empty. */
+/** `box` grown by `by` px on every side, clipped to a width × height picture. */
+export function growBox(box: Box, by: number, width: number, height: number): Box {
+  const x = Math.max(0, box.x - by);
+  const y = Math.max(0, box.y - by);
+  return { x, y, w: Math.min(width, box.x + box.w + by) - x, h: Math.min(height, box.y + box.h + by) - y };
+}
+
 export function maskBounds(mask: Mask): Box | null {
   const { width: w, height: h, data } = mask;
   let minX = w;

@@ -2,8 +2,11 @@
  * Background-preservation metrics: how much did an edit disturb the pixels it was told to keep
  * (hole == 0)? Used by the bench and stored per edit, so the numbers must depend on the kept region only.
  */
+import type { Box } from '../contracts.ts';
 import type { Mask, RgbImage } from './raster.ts';
+import { sameSize } from './raster.ts';
 import { gaussianKernel } from './blend.ts';
+import { growBox, maskBounds } from './mask-ops.ts';
 
 export interface BackgroundMetrics {
   /** Mean squared error on 0..255 over R, G and B of the kept pixels. */
@@ -45,36 +48,82 @@ export function backgroundMetrics(original: RgbImage, result: RgbImage, hole: Ma
         `${result.width}x${result.height}, hole ${hole.width}x${hole.height}`,
     );
   }
-  const { width: w, height: h } = original;
-  const n = w * h;
-  const a = original.data;
-  const b = result.data;
-  const md = hole.data;
+  const w = original.width;
+  return measure(original, hole, { x: 0, y: 0, w, h: original.height }, (y) => result.data.subarray(y * w * 3, (y + 1) * w * 3));
+}
 
-  let pixels = 0;
+/**
+ * backgroundMetrics(original, result, hole) for a result that is `original` except inside `region`, whose pixels
+ * are `patch` (that box's size, the whole hole inside it): the same numbers bit for bit, without a full-size
+ * result. Only the region grown by two SSIM radii is measured: a kept pixel whose window sees no changed pixel
+ * scores exactly 1 (the two windows are equal, so every term of the ratio is), so outside it each kept pixel
+ * adds exactly 1, in the same order as the full computation adds it.
+ */
+export function patchMetrics(original: RgbImage, patch: RgbImage, region: Box, hole: Mask): BackgroundMetrics {
+  const { width: w, height: h } = original;
+  const bounds = maskBounds(hole);
+  const within = (b: Box, outer: Box) => b.x >= outer.x && b.y >= outer.y && b.x + b.w <= outer.x + outer.w && b.y + b.h <= outer.y + outer.h;
+  const fits = within(region, { x: 0, y: 0, w, h }) && (!bounds || within(bounds, region));
+  if (!sameSize(original, hole) || patch.width !== region.w || patch.height !== region.h || !fits) {
+    throw new Error(`metrics patch mismatch: ${patch.width}x${patch.height} for region ${JSON.stringify(region)} of ${w}x${h}, hole ${JSON.stringify(bounds)}`);
+  }
+  const win = growBox(region, SSIM_TAPS - 1, w, h);
+  const row = new Uint8Array(win.w * 3);
+  return measure(original, hole, win, (y) => {
+    row.set(original.data.subarray((y * w + win.x) * 3, (y * w + win.x + win.w) * 3));
+    if (y >= region.y && y < region.y + region.h) row.set(patch.data.subarray((y - region.y) * region.w * 3, (y - region.y + 1) * region.w * 3), (region.x - win.x) * 3);
+    return row;
+  });
+}
+
+/**
+ * The metrics over `win` (every pixel outside it kept and unchanged); resultRow(y) gives the result's row y over
+ * win's columns (it may reuse one array).
+ */
+function measure(original: RgbImage, hole: Mask, win: Box, resultRow: (y: number) => Uint8Array): BackgroundMetrics {
+  const { width: w, height: h } = original;
+  const rows: Rows = {
+    a: (y) => original.data.subarray((y * w + win.x) * 3, (y * w + win.x + win.w) * 3),
+    b: resultRow,
+    md: (y) => hole.data.subarray(y * w + win.x, y * w + win.x + win.w),
+  };
+  let pixels = w * h - win.w * win.h;
   let sq = 0;
-  for (let p = 0, i = 0; p < n; p++, i += 3) {
-    if (md[p] !== 0) continue;
-    pixels++;
-    const d0 = a[i] - b[i];
-    const d1 = a[i + 1] - b[i + 1];
-    const d2 = a[i + 2] - b[i + 2];
-    sq += d0 * d0 + d1 * d1 + d2 * d2;
+  for (let y = win.y; y < win.y + win.h; y++) {
+    const a = rows.a(y);
+    const b = rows.b(y);
+    const md = rows.md(y);
+    for (let p = 0, i = 0; p < win.w; p++, i += 3) {
+      if (md[p] !== 0) continue;
+      pixels++;
+      const d0 = a[i] - b[i];
+      const d1 = a[i + 1] - b[i + 1];
+      const d2 = a[i + 2] - b[i + 2];
+      sq += d0 * d0 + d1 * d1 + d2 * d2;
+    }
   }
   if (pixels === 0) return { mse: 0, psnr: Infinity, ssim: 1, pixels: 0 };
   const mse = sq / (pixels * 3);
   const psnr = mse === 0 ? Infinity : 10 * Math.log10((L * L) / mse);
-  return { mse, psnr, ssim: maskedSsim(a, b, md, w, h, pixels), pixels };
+  return { mse, psnr, ssim: maskedSsim(rows, w, h, win, pixels), pixels };
 }
 
-function maskedSsim(a: Uint8Array, b: Uint8Array, md: Uint8Array, w: number, h: number, pixels: number): number {
+/** Rows of the original, the result and the hole over the measured window's columns, by picture row. */
+interface Rows {
+  a(y: number): Uint8Array;
+  b(y: number): Uint8Array;
+  md(y: number): Uint8Array;
+}
+
+function maskedSsim(rows: Rows, width: number, height: number, win: Box, pixels: number): number {
   const r = (SSIM_TAPS - 1) / 2;
+  const w = win.w;
   // Six planes per pixel: v, v·x, v·y, v·x², v·y², v·x·y with v = 1 on kept pixels. Luma is centred on 128
   // so the E[x²] − E[x]² cancellation loses less precision in float32 storage. Zero padding clips the window
   // at the border; dividing by the filtered v renormalises it, the same way it discounts hole pixels.
   const pw = w + 2 * r;
-  const rows: Float64Array[] = [];
-  for (let q = 0; q < 6; q++) rows.push(new Float64Array(pw));
+  const planes: Float64Array[] = [];
+  for (let q = 0; q < 6; q++) planes.push(new Float64Array(pw));
   // Horizontally filtered rows live in a ring of 11 rows per plane: the vertical tap only ever needs the
   // 11 rows around the output row, so memory stays O(width) and cache-resident.
   const ring: Float32Array[] = [];
@@ -84,15 +133,23 @@ function maskedSsim(a: Uint8Array, b: Uint8Array, md: Uint8Array, w: number, h: 
   for (let q = 0; q < 6; q++) accs.push(new Float64Array(w));
   const [av, ax, ay, axx, ayy, axy] = accs;
   const offsets = new Int32Array(SSIM_TAPS);
-  for (let t = -r; t < r; t++) filterRow(t, a, b, md, w, h, rows, ring);
+  // Window rows t (picture row win.y + t); rows outside the window contribute nothing.
+  const filter = (t: number) => filterRow(t, t >= 0 && t < win.h ? win.y + t : -1, rows, w, planes, ring);
+  for (let t = -r; t < r; t++) filter(t);
   let total = 0;
-  for (let y = 0; y < h; y++) {
-    filterRow(y + r, a, b, md, w, h, rows, ring);
+  // Kept pixels outside the window, each exactly 1, added one at a time where a full pass would add them.
+  const unchanged = (n: number) => {
+    for (let i = 0; i < n; i++) total += 1;
+  };
+  unchanged(win.y * width);
+  for (let y = 0; y < win.h; y++) {
+    filter(y + r);
     for (let k = 0; k < SSIM_TAPS; k++) offsets[k] = slot(y - r + k) * w;
     for (let q = 0; q < 6; q++) vconv(ring[q], offsets, w, accs[q]);
-    const row = y * w;
+    const md = rows.md(win.y + y);
+    unchanged(win.x);
     for (let x = 0; x < w; x++) {
-      if (md[row + x] !== 0) continue;
+      if (md[x] !== 0) continue;
       // A kept pixel always weights itself, so av[x] > 0.
       const inv = 1 / av[x];
       const mx = ax[x] * inv;
@@ -104,7 +161,9 @@ function maskedSsim(a: Uint8Array, b: Uint8Array, md: Uint8Array, w: number, h: 
       const uy = my + 128;
       total += ((2 * ux * uy + C1) * (2 * cxy + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
     }
+    unchanged(width - win.x - w);
   }
+  unchanged((height - win.y - win.h) * width);
   return total / pixels;
 }
 
@@ -112,21 +171,19 @@ function slot(t: number): number {
   return ((t % SSIM_TAPS) + SSIM_TAPS) % SSIM_TAPS;
 }
 
-/** Build the six weighted planes of image row t and write their horizontal filtering into its ring slot. */
-function filterRow(
-  t: number, a: Uint8Array, b: Uint8Array, md: Uint8Array, w: number, h: number,
-  rows: Float64Array[], ring: Float32Array[],
-): void {
+/** Build the six weighted planes of picture row y (-1: none) and write their horizontal filtering into ring slot t. */
+function filterRow(t: number, y: number, rows: Rows, w: number, planes: Float64Array[], ring: Float32Array[]): void {
   const r = (SSIM_TAPS - 1) / 2;
   const off = slot(t) * w;
-  const rv = rows[0], rx = rows[1], ry = rows[2], rxx = rows[3], ryy = rows[4], rxy = rows[5];
+  const rv = planes[0], rx = planes[1], ry = planes[2], rxx = planes[3], ryy = planes[4], rxy = planes[5];
   let any = false;
-  if (t >= 0 && t < h) {
-    const row = t * w;
+  if (y >= 0) {
+    const a = rows.a(y);
+    const b = rows.b(y);
+    const md = rows.md(y);
     for (let x = 0; x < w; x++) {
-      const p = row + x;
       const j = x + r;
-      if (md[p] !== 0) {
+      if (md[x] !== 0) {
         rv[j] = 0;
         rx[j] = 0;
         ry[j] = 0;
@@ -136,7 +193,7 @@ function filterRow(
         continue;
       }
       any = true;
-      const i = p * 3;
+      const i = x * 3;
       const xv = 0.299 * a[i] + 0.587 * a[i + 1] + 0.114 * a[i + 2] - 128;
       const yv = 0.299 * b[i] + 0.587 * b[i + 1] + 0.114 * b[i + 2] - 128;
       rv[j] = 1;
@@ -147,9 +204,9 @@ function filterRow(
       rxy[j] = xv * yv;
     }
   }
-  // Rows outside the image or entirely hole contribute nothing.
+  // Rows outside the window or entirely hole contribute nothing.
   for (let q = 0; q < 6; q++) {
-    if (any) hconv(rows[q], ring[q], off, w);
+    if (any) hconv(planes[q], ring[q], off, w);
     else ring[q].fill(0, off, off + w);
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { Mask, RgbImage } from './raster.ts';
 import { createRgb } from './raster.ts';
-import { shrinkMask } from './mask-ops.ts';
+import { maskBounds, shrinkRows } from './mask-ops.ts';
 
 export type Rgb = readonly [number, number, number];
 
@@ -22,6 +22,8 @@ export const OVERLAY_ALPHA = 0.45;
 export const OVERLAY_OUTLINE = 2;
 /** Neutral grey for gaps and letterboxing: reads as "not part of either image" on light and dark UIs. */
 export const GAP_GREY = 128;
+/** Grey pixels between the two halves of a before/after strip. */
+export const STRIP_GAP = 8;
 
 /**
  * Tint the hole and outline its boundary. The outline lies inside the hole (hole minus the hole eroded by
@@ -32,14 +34,28 @@ export function maskOverlay(image: RgbImage, mask: Mask, options: OverlayOptions
   if (image.width !== mask.width || image.height !== mask.height) {
     throw new Error(`overlay size mismatch: image ${image.width}x${image.height}, mask ${mask.width}x${mask.height}`);
   }
+  const out = createRgb(image.width, image.height);
+  out.data.set(image.data);
+  paintOverlay(out, mask, options);
+  return out;
+}
+
+/**
+ * maskOverlay in place, for a caller done with the picture's own pixels (an edit's last preview): no copy of a
+ * 40-megapixel picture. Works row by row on the hole's box: no full-size temporaries either.
+ */
+export function paintOverlay(image: RgbImage, mask: Mask, options: OverlayOptions = {}): void {
+  if (image.width !== mask.width || image.height !== mask.height) {
+    throw new Error(`overlay size mismatch: image ${image.width}x${image.height}, mask ${mask.width}x${mask.height}`);
+  }
   const color = options.color ?? OVERLAY_COLOR;
   const alpha = Math.min(1, Math.max(0, options.alpha ?? OVERLAY_ALPHA));
   const outline = Math.max(0, Math.round(options.outline ?? OVERLAY_OUTLINE));
-  const out = createRgb(image.width, image.height);
-  out.data.set(image.data);
+  // Only hole pixels are painted; the erosion still reads the whole mask around them.
+  const box = maskBounds(mask);
+  if (!box) return;
+  const d = image.data;
   const md = mask.data;
-  const inner = outline > 0 ? shrinkMask(mask, outline).data : md;
-  const d = out.data;
   const r = color[0];
   const g = color[1];
   const b = color[2];
@@ -48,26 +64,30 @@ export function maskOverlay(image: RgbImage, mask: Mask, options: OverlayOptions
   const tg = g * alpha;
   const tb = b * alpha;
   const keep = 1 - alpha;
-  for (let p = 0, i = 0; p < md.length; p++, i += 3) {
-    if (md[p] === 0) continue;
-    if (inner[p] === 0) {
-      d[i] = r;
-      d[i + 1] = g;
-      d[i + 2] = b;
-    } else {
-      d[i] = Math.round(d[i] * keep + tr);
-      d[i + 1] = Math.round(d[i + 1] * keep + tg);
-      d[i + 2] = Math.round(d[i + 2] * keep + tb);
+  const paint = (y: number, inner: Uint8Array, x0: number): void => {
+    for (let x = 0, p = y * image.width + x0, i = p * 3; x < inner.length; x++, p++, i += 3) {
+      if (md[p] === 0) continue;
+      if (inner[x] === 0) {
+        d[i] = r;
+        d[i + 1] = g;
+        d[i + 2] = b;
+      } else {
+        d[i] = Math.round(d[i] * keep + tr);
+        d[i + 1] = Math.round(d[i + 1] * keep + tg);
+        d[i + 2] = Math.round(d[i + 2] * keep + tb);
+      }
     }
-  }
-  return out;
+  };
+  // The outline is the hole minus the hole shrunk by `outline` px, over the hole's box only.
+  if (outline > 0) shrinkRows(mask, outline, box, (y, inner) => paint(y, inner, box.x));
+  else for (let y = box.y; y < box.y + box.h; y++) paint(y, md.subarray(y * image.width + box.x, y * image.width + box.x + box.w), box.x);
 }
 
 /**
  * `before` and `after` side by side, separated by `gap` px of neutral grey. Images are not scaled; when the
  * heights differ the shorter one is centred vertically on grey (letterboxed).
  */
-export function beforeAfter(before: RgbImage, after: RgbImage, gap = 8): RgbImage {
+export function beforeAfter(before: RgbImage, after: RgbImage, gap = STRIP_GAP): RgbImage {
   if (!Number.isInteger(gap) || gap < 0) throw new RangeError(`gap must be a non-negative integer, got ${gap}`);
   const width = before.width + gap + after.width;
   const height = Math.max(before.height, after.height);

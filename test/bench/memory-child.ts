@@ -1,19 +1,22 @@
 /**
  * One measurement for `npm run bench memory`, in a fresh process so its peak RSS is its own:
- * `node --import tsx memory-child.ts <jpeg> <parallel> <budgetMegapixels> upload|edit`. Sends <parallel> uploads
- * of the picture through the real turn (decode, PNG, blob store, mask); with `edit`, their edits run too, on an
- * in-process worker with as many slots. Prints {"peakMb", "ms"}: the kernel's high-water mark (VmHWM), not a sample.
+ * `node --import tsx memory-child.ts <jpeg> <parallel> <budgetMegapixels> upload|edit [no-op|classical] [x,y,w,h]`. Sends
+ * <parallel> uploads of the picture through the real turn (decode, PNG, blob store, mask); with `edit`, their edits
+ * run too, on an in-process worker with as many slots, by the no-op engine (default) or the real classical one, the
+ * hole a box (default 400×300 at 1000,1000). Prints {"peakMb", "ms"}: the kernel's high-water mark (VmHWM), not a sample.
  */
 import fs from 'node:fs';
 import { createApp } from '../../src/app.ts';
+import { createClassicalEngine } from '../../src/engines/classical.ts';
 import type { InpaintEngine } from '../../src/engines/engine.ts';
 import { defaultSizePolicy } from '../../src/images/size.ts';
 import { silentLog, tempDataDir, testConfig } from '../helpers/env.ts';
 import type { ReplyChannel } from '../../src/contracts.ts';
 
-const [file, parallel, budget, mode] = process.argv.slice(2);
+const [file, parallel, budget, mode, engineName = 'no-op', boxArg = '1000,1000,400,300'] = process.argv.slice(2);
+const [bx, by, bw, bh] = boxArg.split(',').map(Number);
 const n = Number(parallel);
-const engine: InpaintEngine = {
+const noop: InpaintEngine = {
   name: 'no-op',
   generative: false,
   deterministic: true,
@@ -23,6 +26,7 @@ const engine: InpaintEngine = {
   },
   async close() {},
 };
+const engine = engineName === 'classical' ? createClassicalEngine() : noop;
 const temp = tempDataDir();
 // A production lease: a 24 MP edit holds the event loop for seconds (blend, metrics, strip), longer than the tests' 2 s lease.
 const config = testConfig(temp.dir, { JOB_LEASE_MS: '60000', DECODE_BUDGET_MEGAPIXELS: budget, WORKER_CONCURRENCY: String(Math.min(16, n)), MAX_JOBS_PER_USER: '100', MAX_JOBS_PER_CONVERSATION: '100' });
@@ -37,7 +41,7 @@ const started = performance.now();
 const refs = Array.from({ length: n }, (_, i) => ({ platform: 'bench', scope: 's', channelId: `c${i}` }));
 await Promise.all(
   refs.map(async (ref, i) => {
-    await app.core.handleTurn({ ref, messageId: `m${i}`, userId: `u${i}`, text: 'remove it', images: [{ bytes }], mask: { kind: 'box', box: { x: 1000, y: 1000, w: 400, h: 300 } } }, reply);
+    await app.core.handleTurn({ ref, messageId: `m${i}`, userId: `u${i}`, text: 'remove it', images: [{ bytes }], mask: { kind: 'box', box: { x: bx, y: by, w: bw, h: bh } } }, reply);
     if (errors.length > 0) throw new Error(errors.join('\n'));
     if (mode === 'edit') await app.core.settled(ref);
   }),

@@ -2,7 +2,8 @@
  * `npm run bench memory`: peak resident memory of N parallel uploads of a 24-megapixel JPEG through the real
  * turn and their edits (no-op engine, in-process worker), with the pixel budget (DECODE_BUDGET_MEGAPIXELS,
  * default 48) and without it (1000). Each cell is a fresh process (memory-child.ts) reporting the kernel's
- * high-water mark, so one run does not inherit another's heap. Then (with redis-server on PATH) the Redis
+ * high-water mark, so one run does not inherit another's heap. First, one upload and edit of the largest picture
+ * accepted by default (40 megapixels) with the real classical engine (`-- --largest`: only that). Then (with redis-server on PATH) the Redis
  * bytes an edit leaves behind on the BullMQ queue, for a small and a 1600×1200 picture (redis-bytes.ts).
  */
 import { spawn } from 'node:child_process';
@@ -16,10 +17,8 @@ import { printTable } from './stats.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** A photo-like 6000×4000 JPEG: gradients with sensor-like noise, so its PNG is as large as a real photo's. */
-async function bigJpeg(file: string): Promise<void> {
-  const width = 6000;
-  const height = 4000;
+/** A photo-like JPEG (6000×4000 unless told): gradients with sensor-like noise, so its PNG is as large as a real photo's. */
+async function bigJpeg(file: string, width = 6000, height = 4000): Promise<void> {
   const data = Buffer.alloc(width * height * 3);
   let seed = 1;
   for (let y = 0; y < height; y++) {
@@ -35,9 +34,9 @@ async function bigJpeg(file: string): Promise<void> {
   fs.writeFileSync(file, await sharp(data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer());
 }
 
-function measure(file: string, parallel: number, budget: number, mode: 'upload' | 'edit'): Promise<{ peakMb: number; ms: number }> {
+function measure(file: string, parallel: number, budget: number, mode: 'upload' | 'edit', engine: 'no-op' | 'classical' = 'no-op', box?: string): Promise<{ peakMb: number; ms: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'memory-child.ts'), file, String(parallel), String(budget), mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'memory-child.ts'), file, String(parallel), String(budget), mode, engine, ...(box ? [box] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk) => (out += chunk));
@@ -46,9 +45,36 @@ function measure(file: string, parallel: number, budget: number, mode: 'upload' 
   });
 }
 
+/**
+ * The largest picture accepted by default (MAX_INPUT_MEGAPIXELS 40: 7744×5164), uploaded and edited alone by the
+ * real classical engine: what one picture costs, which no budget can divide.
+ */
+async function benchLargest(dir: string): Promise<void> {
+  const file = path.join(dir, '40mp.jpg');
+  await bigJpeg(file, 7744, 5164);
+  const rows: (string | number)[][] = [];
+  const cases: [string, 'upload' | 'edit', string | undefined][] = [
+    ['1 × 40 MP upload', 'upload', undefined],
+    ['1 × 40 MP upload, then its edit (classical engine, 400×300 hole)', 'edit', undefined],
+    ['1 × 40 MP upload, then its edit (classical engine, 7300×4700 hole: 86 % of it)', 'edit', '200,200,7300,4700'],
+  ];
+  for (const [what, mode, box] of cases) {
+    const on = await measure(file, 1, 48, mode, 'classical', box);
+    rows.push([what, on.peakMb, (on.ms / 1000).toFixed(1)]);
+  }
+  printTable(
+    `Peak RSS of one process: one 7744×5164 JPEG (${(fs.statSync(file).size / 2 ** 20).toFixed(1)} MB), the largest picture accepted by default`,
+    ['load', 'DECODE_BUDGET_MEGAPIXELS=48: peak MB', 's'],
+    rows,
+  );
+}
+
+/** `npm run bench memory [-- --largest]`: every table, or only the 40-megapixel one. */
 export async function benchMemory(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'brushtalk-bench-memory-'));
   try {
+    await benchLargest(dir);
+    if (process.argv.includes('--largest')) return;
     const file = path.join(dir, '24mp.jpg');
     await bigJpeg(file);
     const rows: (string | number)[][] = [];
@@ -67,5 +93,5 @@ export async function benchMemory(): Promise<void> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  await benchRedisBytes();
+  if (!process.argv.includes('--largest')) await benchRedisBytes();
 }
