@@ -8,25 +8,14 @@
 import fs from 'node:fs';
 import { createApp } from '../../src/app.ts';
 import { createClassicalEngine } from '../../src/engines/classical.ts';
-import type { InpaintEngine } from '../../src/engines/engine.ts';
-import { defaultSizePolicy } from '../../src/images/size.ts';
 import { silentLog, tempDataDir, testConfig } from '../helpers/env.ts';
 import type { ReplyChannel } from '../../src/contracts.ts';
+import { noopEngine } from '../helpers/fake-engine.ts';
 
 const [file, parallel, budget, mode, engineName = 'no-op', boxArg = '1000,1000,400,300'] = process.argv.slice(2);
 const [bx, by, bw, bh] = boxArg.split(',').map(Number);
 const n = Number(parallel);
-const noop: InpaintEngine = {
-  name: 'no-op',
-  generative: false,
-  deterministic: true,
-  sizePolicy: defaultSizePolicy,
-  async inpaint(request) {
-    return { image: request.image, info: {} };
-  },
-  async close() {},
-};
-const engine = engineName === 'classical' ? createClassicalEngine() : noop;
+const engine = engineName === 'classical' ? createClassicalEngine() : noopEngine;
 const temp = tempDataDir();
 // A production lease: a 24 MP edit holds the event loop for seconds (blend, metrics, strip), longer than the tests' 2 s lease.
 const config = testConfig(temp.dir, { JOB_LEASE_MS: '60000', DECODE_BUDGET_MEGAPIXELS: budget, WORKER_CONCURRENCY: String(Math.min(16, n)), MAX_JOBS_PER_USER: '100', MAX_JOBS_PER_CONVERSATION: '100' });

@@ -16,14 +16,12 @@ import { randomQueueName, redisAvailable, startRedis } from '../helpers/redis.ts
 import { createApp } from '../../src/app.ts';
 import type { IncomingTurn } from '../../src/contracts.ts';
 import { createClassicalEngine } from '../../src/engines/classical.ts';
-import type { InpaintEngine } from '../../src/engines/engine.ts';
 import { fillHole } from '../../src/engines/fill-plan.ts';
 import { loadOpenCvTelea } from '../../src/engines/opencv.ts';
 import { blendImages } from '../../src/images/blend.ts';
 import { ellipseMask, growMask, invertMask, moveMask, shrinkMask, unionMask, boxMask } from '../../src/images/mask-ops.ts';
 import { backgroundMetrics } from '../../src/images/metrics.ts';
 import { maskOverlay } from '../../src/images/preview.ts';
-import { defaultSizePolicy } from '../../src/images/size.ts';
 import { loadConfig } from '../../src/config.ts';
 import { decodeImage, defaultDecodeLimits } from '../../src/images/codec.ts';
 import { createDefaultVision } from '../../src/vision/models.ts';
@@ -40,17 +38,8 @@ import { benchBrushnetSplit } from './brushnet-split.ts';
 import { benchStartup } from './startup.ts';
 import { benchFill } from './fill.ts';
 import { benchMemory } from './memory.ts';
+import { noopEngine } from '../helpers/fake-engine.ts';
 
-const noopEngine: InpaintEngine = {
-  name: 'no-op',
-  generative: false,
-  deterministic: true,
-  sizePolicy: defaultSizePolicy,
-  async inpaint(request) {
-    return { image: request.image, info: {} };
-  },
-  async close() {},
-};
 
 async function benchTurns(): Promise<void> {
   const rows: (string | number)[][] = [];

@@ -48,3 +48,15 @@ export function fakeEngine(options: FakeEngineOptions = {}): InpaintEngine & { c
   };
   return engine;
 }
+
+/** An engine that hands the picture back untouched: what benchmarks use to measure everything but the engine. */
+export const noopEngine: InpaintEngine = {
+  name: 'no-op',
+  generative: false,
+  deterministic: true,
+  sizePolicy: defaultSizePolicy,
+  async inpaint(request) {
+    return { image: request.image, info: {} };
+  },
+  async close() {},
+};

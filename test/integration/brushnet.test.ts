@@ -10,8 +10,8 @@ import { createBrushNetPipeline, type BrushNetModels, type DenoiseInputs, type P
 import { createScheduler } from '../../src/engines/brushnet/schedulers/index.ts';
 import type { InpaintEngine, InpaintRequest } from '../../src/engines/engine.ts';
 import type { Mask, RgbImage } from '../../src/images/raster.ts';
-import { checkProvider } from '../../src/onnx.ts';
 import { tinyBrushNetId, writeTinyBrushNet } from '../helpers/tiny-brushnet.ts';
+import { cudaInstalled } from '../helpers/providers.ts';
 
 const W = 64;
 const H = 48;
@@ -300,14 +300,6 @@ describe('BrushNet engine errors', threadTimeout, () => {
     expect(error?.message).toContain(path.join(weightsDir, 'brushnet-sd15'));
   });
 
-  const cudaInstalled = (() => {
-    try {
-      checkProvider('cuda');
-      return true;
-    } catch {
-      return false;
-    }
-  })();
   it.skipIf(cudaInstalled)("provider 'cuda' without its binaries is engine.unavailable, saying how to install them", () => {
     expect(() => createBrushNetEngine({ weightsDir, modelId: tinyBrushNetId, provider: 'cuda' })).toThrow(
       expect.objectContaining({ code: 'engine.unavailable', message: expect.stringContaining('ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node') }),

@@ -23,6 +23,7 @@ import { createLogger } from '../../src/log.ts';
 import { testConfig } from '../helpers/env.ts';
 import { buildGraph } from '../helpers/onnx-graphs.ts';
 import { tinyBrushNetId, writeTinyBrushNet } from '../helpers/tiny-brushnet.ts';
+import { cudaInstalled } from '../helpers/providers.ts';
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -69,14 +70,6 @@ describe('CUDA: the binaries check', () => {
     );
   });
 
-  const cudaInstalled = (() => {
-    try {
-      checkProvider('cuda');
-      return true;
-    } catch {
-      return false;
-    }
-  })();
   it.skipIf(cudaInstalled)('verifyProvider(cuda) on this install fails in words before onnxruntime is asked', async () => {
     const error = await caught(verifyProvider('cuda'));
     expect(error).toMatchObject({ code: 'engine.unavailable', message: expect.stringContaining('ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node') });
