@@ -239,6 +239,17 @@ export function inputShape(session: OnnxSession, name: string): ReadonlyArray<nu
   return meta?.isTensor && meta.shape.length > 0 ? meta.shape : undefined;
 }
 
+/**
+ * The part of an onnxruntime message a person can read: its first line without the C++ file, line and function
+ * that raised it ("…/webgpu_context.cc:136 onnxruntime::…::<lambda()> … was false."), cut at a word.
+ */
 function firstLine(text: string): string {
-  return text.split('\n')[0].slice(0, 300);
+  const line = text.split('\n')[0];
+  const readable = line
+    .split(/(?<=\.)\s+/)
+    .filter((part) => !/::|\.(cc|cpp|h):\d+/.test(part))
+    .join(' ')
+    .trim();
+  const said = readable || line;
+  return said.length <= 200 ? said : `${said.slice(0, 200).replace(/\s+\S*$/, '')}…`;
 }

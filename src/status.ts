@@ -27,7 +27,9 @@ export function serviceStatus(
       deterministic: engine.deterministic,
       hint: engine.generative
         ? null
-        : 'Removals work now. For generative edits (add, replace, restyle), export BrushNet weights: see weights/convert/README.md.' +
+        : (engine.standingInFor
+            ? `Removals work now. BrushNet is installed but cannot run: ${engine.standingInFor}`
+            : 'Removals work now. For generative edits (add, replace, restyle), export BrushNet weights: see weights/convert/README.md.') +
           (engine.deterministic ? ' This engine gives the same picture for every seed, so re-rolls are off.' : ''),
     },
     detector: model('detector'),

@@ -34,9 +34,14 @@ export interface InpaintEngine {
   readonly deterministic: boolean;
   /** The size the engine works at (the picture is scaled to it and back; aspect ratio kept). */
   readonly sizePolicy: SizePolicy;
+  /**
+   * Set on the engine chosen instead of BrushNet when BrushNet's files are there but it cannot run (its provider
+   * failed its check, a file is damaged): the worded reason, for the status panel. Absent when nothing failed.
+   */
+  readonly standingInFor?: string;
   inpaint(request: InpaintRequest, signal: AbortSignal, onProgress: ProgressListener): Promise<InpaintResult>;
   close(): Promise<void>;
 }
 
 /** What the turn and the status panel need to know about the engine: its name and what it can do. */
-export type EngineFacts = Pick<InpaintEngine, 'name' | 'generative' | 'deterministic'>;
+export type EngineFacts = Pick<InpaintEngine, 'name' | 'generative' | 'deterministic' | 'standingInFor'>;

@@ -26,7 +26,9 @@ export async function selectEngine(config: Config, log: Logger, checkModel: (id:
   } catch (error) {
     if (!isBrushtalkError(error) || !['weights.missing', 'weights.corrupt', 'engine.unavailable'].includes(error.code)) throw error;
     log.info({ model, reason: error.userMessage }, 'engine: classical (BrushNet is not available)');
-    return createClassicalEngine();
+    // Missing weights are the ordinary case (the status panel says how to get them); a failure is worth showing.
+    const classical = createClassicalEngine();
+    return error.code === 'weights.missing' ? classical : Object.assign(classical, { standingInFor: error.userMessage });
   }
 }
 

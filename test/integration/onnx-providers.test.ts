@@ -19,6 +19,7 @@ import {
   verifyProvider,
 } from '../../src/onnx.ts';
 import { selectEngine } from '../../src/engines/select.ts';
+import { serviceStatus } from '../../src/status.ts';
 import { createLogger } from '../../src/log.ts';
 import { testConfig } from '../helpers/env.ts';
 import { buildGraph } from '../helpers/onnx-graphs.ts';
@@ -148,7 +149,7 @@ describe('WebGPU on this machine', () => {
 });
 
 describe('start-up: the engine a GPU provider gets', () => {
-  it('ONNX_PROVIDER=webgpu with a BrushNet folder: BrushNet only when WebGPU proves itself, else the classical engine and the reason in the log', async () => {
+  it('ONNX_PROVIDER=webgpu with a BrushNet folder: BrushNet only when WebGPU proves itself, else the classical engine and the reason in the log and status', async () => {
     const dir = tempDir();
     writeTinyBrushNet(path.join(dir, 'weights'), tinyBrushNetId);
     const config = testConfig(dir, { WEIGHTS_DIR: path.join(dir, 'weights'), BRUSHNET_MODEL: tinyBrushNetId, ONNX_PROVIDER: 'webgpu' });
@@ -161,6 +162,9 @@ describe('start-up: the engine a GPU provider gets', () => {
       if (webgpu) {
         expect(engine.name).toBe('classical');
         expect(said).toContainEqual(expect.objectContaining({ msg: 'engine: classical (BrushNet is not available)', reason: webgpu.message }));
+        // The studio's status panel says why, not "export BrushNet weights" (they are there).
+        expect(serviceStatus(config, engine, () => {}).engine.hint).toContain(`Removals work now. BrushNet is installed but cannot run: ${webgpu.message}`);
+        expect(webgpu.message).not.toMatch(/::|\.cc:\d+/); // onnxruntime's source location is not for a user
       } else {
         expect(engine.name).toBe('brushnet');
         expect(said).toContainEqual(expect.objectContaining({ msg: 'engine: brushnet', executionProvider: 'WebGpuExecutionProvider' }));
