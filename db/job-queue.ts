@@ -3,7 +3,7 @@ import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isBrushtalkError } from '../src/errors.ts';
 import type { Logger } from '../src/log.ts';
-import { weightedMean } from '../src/jobs/eta.ts';
+import { etaFor, weightedMean } from '../src/jobs/eta.ts';
 import type { JobEvent, JobProcessor, JobQueue, JobSpec, QueueLoad, WorkerHandle } from '../src/jobs/queue.ts';
 import { toJobRecord } from './job-records.ts';
 import * as repo from './jobs.ts';
@@ -138,8 +138,7 @@ export function createSqliteJobQueue(db: Db, options: SqliteQueueOptions): JobQu
     const position = counts.queued + 1;
     // Workers here, or (a bot whose worker is another process) at least the ones running jobs now.
     const working = Math.max(1, workers, counts.running);
-    const mean = meanDuration();
-    const etaMs = mean === null ? null : Math.round(Math.ceil((position + Math.min(counts.running, working)) / working) * mean);
+    const etaMs = etaFor(meanDuration(), position + Math.min(counts.running, working), working);
     return { user: counts.user, conversation: counts.conversation, position, etaMs };
   }
 

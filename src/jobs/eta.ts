@@ -9,6 +9,11 @@ export interface DurationTracker {
   mean(): number | null;
 }
 
+/** Jobs ahead share the workers, each taking about `mean`: null when nothing has been measured. */
+export function etaFor(mean: number | null, position: number, workers: number): number | null {
+  return mean === null ? null : Math.round(Math.ceil(position / Math.max(1, workers)) * mean);
+}
+
 /** The weighted mean a tracker would hold after recording `durations` in order (oldest first); null when none. */
 export function weightedMean(durations: number[], weight = 0.2): number | null {
   const tracker = createDurationTracker(weight);
@@ -23,10 +28,7 @@ export function createDurationTracker(weight = 0.2): DurationTracker {
       if (!Number.isFinite(ms) || ms < 0) return;
       mean = mean === null ? ms : mean + weight * (ms - mean);
     },
-    estimate(position, workers) {
-      if (mean === null) return null;
-      return Math.round(Math.ceil(position / Math.max(1, workers)) * mean);
-    },
+    estimate: (position, workers) => etaFor(mean, position, workers),
     mean: () => mean,
   };
 }

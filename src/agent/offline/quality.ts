@@ -67,12 +67,12 @@ export function qualityEdit(list: readonly string[]): QualityEdit | null {
   // "make the photo less grainy", "make it sharper": the picture, less of a defect (or a cleaner one). The cue is
   // what fixing that complaint shows ("less dark": brightly lit); a sharper picture shows the same things.
   if (/^(make|get|render|have)$/.test(verb)) {
-    const at = rest.findIndex((w) => w === 'less' || /^(sharper|clearer|crisper|cleaner|less)$/.test(w));
-    const subject = at < 0 ? [] : rest.slice(0, at);
-    const said = rest[at] === 'less' ? rest[at + 1] : rest[at];
-    const fixes = said !== undefined && (rest[at] === 'less' ? Object.hasOwn(complaints, said) : true);
-    if (at >= 0 && fixes && subject.every((w) => pictureWords.test(w) || /^(the|this|that|my|a|bit|little|lot|much)$/.test(w)) && rest.length - at <= 3) {
-      return { cue: cueFor(rest[at] === 'less' ? (complaints[said] ?? null) : null), confidence: 0.8 };
+    const at = rest.findIndex((w) => /^(sharper|clearer|crisper|cleaner|less)$/.test(w));
+    const less = rest[at] === 'less';
+    const said = rest[at + 1] ?? '';
+    const subject = rest.slice(0, Math.max(0, at));
+    if (at >= 0 && (!less || Object.hasOwn(complaints, said)) && rest.length - at <= 3 && subject.every((w) => pictureWords.test(w) || /^(the|this|that|my|a|bit|little|lot|much)$/.test(w))) {
+      return { cue: cueFor(less ? complaints[said] : null), confidence: 0.8 };
     }
   }
   // "remove the scratches from this old photo": damage of an old print.
