@@ -61,3 +61,11 @@ describe('"less" is a quality taken away, not added', () => {
     expect(classifyInstruction(text, car)).toMatchObject(expected);
   });
 });
+
+describe('a setting keeps its own preposition when qualified', () => {
+  it('"move them to a beach at sunset" is on a beach', () => {
+    expect(classifyInstruction('move them to a beach at sunset', 'a woman holding a cup in front of a city street')).toMatchObject({
+      type: 'background', targetCaption: 'a woman holding a cup on a beach at sunset',
+    });
+  });
+});

@@ -172,7 +172,9 @@ export function settingPhrase(words: readonly string[]): string {
   if (first === 'into') return ['in', ...words.slice(1)].join(' ');
   if (first === 'onto') return ['on', ...words.slice(1)].join(' ');
   const noun = first === 'to' ? words.slice(1) : [...words];
-  const head = noun.at(-1) ?? '';
+  // The place's own noun, before what qualifies it: "a beach at sunset" is on a beach.
+  const qualified = noun.findIndex((w, i) => i > 0 && prepositions.has(w));
+  const head = (qualified > 0 ? noun[qualified - 1] : noun.at(-1)) ?? '';
   const phrase = /^(a|an|the|some)$/.test(noun[0] ?? '') || takesNoArticle(noun.join(' ')) || !/^[a-z]+$/.test(head) ? noun.join(' ') : withArticle(noun.join(' '));
   return `${onSettings.has(head) ? 'on' : 'in'} ${phrase}`;
 }
